@@ -1,0 +1,54 @@
+"""gunicorn settings for twilio-exporter: `gunicorn -c gunicorn.conf.py twilio_exporter:app`.
+
+Plain assignments and bare hooks, read by gunicorn's master before any worker starts.
+"""
+import glob
+import os
+import shutil
+import tempfile
+
+# --- where to listen, how many workers ---
+# TWILIO_EXPORTER_BIND: host:port (default 0.0.0.0:8080). Put TLS and the public name on a proxy.
+bind = os.environ.get("TWILIO_EXPORTER_BIND", "").strip() or "0.0.0.0:8080"
+# TWILIO_EXPORTER_WORKERS: processes; each takes one request at a time. 2 x cores + 1 is the usual start.
+_workers = os.environ.get("TWILIO_EXPORTER_WORKERS", "").strip() or str(2 * (os.cpu_count() or 1) + 1)
+if not _workers.isdigit() or int(_workers) == 0:
+    raise ValueError(f"Config 'TWILIO_EXPORTER_WORKERS' has value {_workers!r}. Not a whole number above 0.")
+workers = int(_workers)
+worker_class = "sync"
+
+# --- time limits ---
+# Twilio gives a callback 15 s in all; a worker stuck for 30 s is killed and replaced.
+timeout = 30
+graceful_timeout = 10
+keepalive = 2
+
+# --- multiprocess metrics ---
+# prometheus_client's per-process files; systemd's RuntimeDirectory= when set, else a private
+# temporary folder. It is wiped at start, and must never hold the SQLite state file.
+_created_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _created_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = (
+        os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0] or tempfile.mkdtemp(prefix="twilio_exporter-metrics-"))
+metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+# gunicornc's control socket goes beside the metrics, not in a shared ~/.gunicorn.
+control_socket = os.path.join(metrics_dir, "gunicorn.ctl")
+
+
+def on_starting(server):
+    """Start from empty metrics files: counts from an earlier run would otherwise be added in."""
+    os.makedirs(metrics_dir, exist_ok=True)
+    for path in glob.glob(os.path.join(metrics_dir, "*.db")):
+        os.remove(path)
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live-gauge files."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the temporary metrics folder this config made."""
+    if _created_metrics_dir and not os.environ.get("RUNTIME_DIRECTORY"):
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,0 +1,756 @@
+"""The exporter's contract, one behaviour per test.
+
+In-process tests drive `app` through wsgiref's validator; integration tests start real
+gunicorn servers on loopback.
+"""
+import concurrent.futures
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from wsgiref.util import setup_testing_defaults
+from wsgiref.validate import validator
+
+import pytest
+
+# The exporter reads PROMETHEUS_MULTIPROC_DIR when imported; give this test process its own.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twilio_exporter-test-metrics-")
+import twilio_exporter as te  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "test-token-primary"
+FORM = "application/x-www-form-urlencoded"
+
+
+# --- helpers ---
+
+@pytest.fixture(autouse=True)
+def state(tmp_path, monkeypatch):
+    """A fresh state file and one auth token for every in-process test."""
+    monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "state.sqlite3"))
+    monkeypatch.setattr(te, "AUTH_TOKENS", (TOKEN,))
+    monkeypatch.setattr(te, "PUBLIC_URL", "")
+    return tmp_path / "state.sqlite3"
+
+
+def call(path, method="GET", body=b"", headers=None, query="", content_type=FORM, environ=None):
+    """Drive the app once through wsgiref's validator; return (code, headers, body)."""
+    env = {"REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query,
+           "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    if content_type:
+        env["CONTENT_TYPE"] = content_type
+    setup_testing_defaults(env)
+    env.update({"HTTP_" + name.upper().replace("-", "_"): value for name, value in (headers or {}).items()})
+    env.update(environ or {})
+    answered = {}
+    result = validator(te.app)(env, lambda status, response_headers: answered.update(
+        status=status, headers=response_headers))
+    try:
+        content = b"".join(result)
+    finally:
+        result.close()
+    return int(answered["status"][:3]), dict(answered["headers"]), content
+
+
+def signed_post(path, params, token=TOKEN, url=None, headers=None, **kwargs):
+    """POST a form signed by the twilio library the way Twilio signs it."""
+    url = url or f"http://127.0.0.1{path}"  # what setup_testing_defaults' Host gives
+    signature = RequestValidator(token).compute_signature(url, params)
+    return call(path, "POST", urllib.parse.urlencode(params).encode(),
+                {"X-Twilio-Signature": signature, **(headers or {})}, **kwargs)
+
+
+def message(sid, status, **extra):
+    """Post one signed message status callback; return the HTTP code."""
+    return signed_post("/webhooks/message", {"MessageSid": sid, "MessageStatus": status,
+                                             "AccountSid": "AC" + "0" * 32, **extra})[0]
+
+
+def voice(sid, status, **extra):
+    """Post one signed call status callback; return the HTTP code."""
+    return signed_post("/webhooks/call", {"CallSid": sid, "CallStatus": status, **extra})[0]
+
+
+def parse_metrics(text):
+    """Exposition text as {(sample name, sorted labels): value}."""
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def scrape():
+    """Scrape /metrics in-process."""
+    code, _, body = call("/metrics")
+    assert code == 200
+    return parse_metrics(body.decode())
+
+
+def value(samples, name, **labels):
+    """One sample's value; KeyError when the series does not exist."""
+    return samples[(name, tuple(sorted(labels.items())))]
+
+
+def sid(prefix, number):
+    """A SID of Twilio's shape."""
+    return f"{prefix}{number:032x}"
+
+
+# --- endpoints ---
+
+def test_a_signed_message_callback_is_answered_200_with_no_body_and_counted():
+    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 1), "MessageStatus": "sent"})[::2] == (200, b"")
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
+def test_a_signed_call_callback_is_counted():
+    assert voice(sid("CA", 1), "ringing") == 200
+    samples = scrape()
+    assert value(samples, "twilio_call_callback_total", status="ringing") == 1
+    assert value(samples, "twilio_call_status_gauge", status="ringing") == 1
+
+
+def test_health_answers_ok_json_and_head_answers_with_no_body():
+    code, headers, body = call("/health")
+    assert code == 200 and headers["Content-Type"] == "application/json"
+    assert b'"status": "ok"' in body and b'"signatures": "checked"' in body
+    assert call("/health", "HEAD")[::2] == (200, b"")
+
+
+def test_health_says_when_signatures_are_not_checked(monkeypatch):
+    monkeypatch.setattr(te, "AUTH_TOKENS", ())
+    assert b"NOT CHECKED: TWILIO_AUTH_TOKEN is not set" in call("/health")[2]
+
+
+def test_metrics_are_served_with_gzip_and_openmetrics_negotiation():
+    _, headers, body = call("/metrics", headers={"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and body[:2] == b"\x1f\x8b"
+    _, headers, body = call("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert headers["Content-Type"].startswith("application/openmetrics-text") and body.endswith(b"# EOF\n")
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "HEAD"])
+def test_a_wrong_method_on_a_webhook_gets_405_with_allow_post(method):
+    code, headers, _ = call("/webhooks/message", method)
+    assert (code, headers["Allow"]) == (405, "POST")
+
+
+def test_a_wrong_method_on_health_gets_405():
+    code, headers, _ = call("/health", "POST")
+    assert (code, headers["Allow"]) == (405, "GET, HEAD")
+
+
+def test_an_unknown_path_gets_404():
+    assert call("/webhooks/sms", "POST")[0] == 404
+    assert call("/")[0] == 404
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "multipart/form-data; boundary=x", None])
+def test_a_body_that_is_not_a_urlencoded_form_gets_415(content_type):
+    assert call("/webhooks/message", "POST", b"MessageSid=SM1&MessageStatus=sent", content_type=content_type)[0] == 415
+
+
+def test_a_form_content_type_with_a_charset_is_accepted():
+    params = {"MessageSid": sid("SM", 2), "MessageStatus": "sent"}
+    assert signed_post("/webhooks/message", params, content_type=FORM + "; charset=UTF-8")[0] == 200
+
+
+def test_a_body_over_64_kib_gets_413_and_is_never_read():
+    class Unreadable(io.BytesIO):
+        def read(self, *args):
+            raise AssertionError("the body was read")
+    code, _, body = call("/webhooks/message", "POST",
+                         environ={"CONTENT_LENGTH": str(64 * 1024 + 1), "wsgi.input": Unreadable()})
+    assert code == 413 and b"65537 bytes" in body
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"MessageSid=SM1&MessageStatus=%ff", b"UTF-8"),
+    (b"\xff\xfe", b"UTF-8"),
+    (b"MessageSid=SM1&garbage", b"not a form"),
+    (b"MessageSid=SM1&MessageSid=SM2&MessageStatus=sent", b"repeats"),
+    (b"&".join(b"f%d=1" % n for n in range(101)), b"not a form"),
+])
+def test_a_body_that_is_not_valid_utf8_or_not_a_form_gets_400(body, reason):
+    code, _, answer = call("/webhooks/message", "POST", body,
+                           {"X-Twilio-Signature": "irrelevant"})
+    assert code == 400 and reason in answer
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 0
+
+
+@pytest.mark.parametrize("params", [
+    {"MessageStatus": "sent"},
+    {"MessageSid": sid("SM", 3)},
+    {"MessageSid": "", "MessageStatus": "sent"},
+    {"MessageSid": "SM not a sid", "MessageStatus": "sent"},
+    {"MessageSid": "S" * 65, "MessageStatus": "sent"},
+])
+def test_a_missing_or_malformed_sid_or_status_gets_400(params):
+    assert signed_post("/webhooks/message", params)[0] == 400
+
+
+def test_older_callbacks_sms_sid_and_sms_status_fields_are_understood():
+    assert signed_post("/webhooks/message", {"SmsSid": sid("SM", 4), "SmsStatus": "sent"})[0] == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
+def test_every_rejection_logs_one_line_with_its_reason_and_never_a_token(caplog):
+    call("/webhooks/message", "POST", b"x", content_type="text/plain")
+    signed_post("/webhooks/message", {"MessageSid": sid("SM", 5), "MessageStatus": "sent"}, token="wrong-token")
+    rejections = [record.getMessage() for record in caplog.records if "rejected" in record.getMessage()]
+    assert len(rejections) == 2
+    assert "415" in rejections[0] and "content type 'text/plain'" in rejections[0]
+    assert "403" in rejections[1] and "X-Twilio-Signature" in rejections[1]
+    assert not any(TOKEN in line or "wrong-token" in line for line in caplog.text.splitlines())
+
+
+def test_rejected_requests_change_no_callback_count():
+    before = scrape()
+    call("/webhooks/message", "POST", b"MessageSid=SM1&MessageStatus=sent", content_type="text/plain")
+    signed_post("/webhooks/message", {"MessageSid": sid("SM", 6), "MessageStatus": "sent"}, token="wrong")
+    after = scrape()
+    callback_samples = [key for key in after if "callback" in key[0] or "gauge" in key[0]]
+    assert all(after[key] == before[key] for key in callback_samples)
+
+
+def test_webhook_requests_are_counted_by_endpoint_and_code():
+    before = scrape()
+    message(sid("SM", 7), "sent")
+    call("/webhooks/message", "GET")
+    signed_post("/webhooks/call", {"CallSid": sid("CA", 7), "CallStatus": "ringing"}, token="wrong")
+    after = scrape()
+    for endpoint, code in (("message", "200"), ("message", "405"), ("call", "403")):
+        key = ("twilio_webhook_requests_total", (("code", code), ("endpoint", endpoint)))
+        assert after[key] - before[key] == 1
+    key = ("twilio_webhook_request_duration_seconds_count", (("endpoint", "message"),))
+    assert after[key] - before[key] == 2
+
+
+def test_a_bug_becomes_a_logged_500_and_the_worker_lives_on(monkeypatch, caplog):
+    def broken(*args):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(te, "record_callback", broken)
+    assert message(sid("SM", 8), "sent") == 500
+    assert "RuntimeError: boom" in caplog.text
+    monkeypatch.undo()
+    monkeypatch.setattr(te, "AUTH_TOKENS", ())
+    assert call("/health")[0] == 200
+
+
+def test_a_broken_state_file_answers_503_and_nothing_is_acknowledged(state, monkeypatch):
+    state.write_bytes(b"this is not a database" * 100)
+    assert message(sid("SM", 9), "sent") == 503
+    code, _, body = call("/health")
+    assert code == 503 and b"not a database" in body and str(state).encode() in body
+    assert call("/metrics")[0] == 503
+
+
+def test_a_locked_state_file_answers_503_and_recovers_when_the_lock_goes(monkeypatch, state):
+    monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
+    message(sid("SM", 10), "queued")
+    blocker = sqlite3.connect(state, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    assert message(sid("SM", 10), "sent") == 503
+    assert call("/health")[0] == 503
+    blocker.execute("ROLLBACK")
+    assert message(sid("SM", 10), "sent") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
+# --- status metrics ---
+
+def test_every_known_status_is_exported_at_zero_from_the_start():
+    samples = scrape()
+    for kind in te.KINDS.values():
+        for status in kind.statuses:
+            assert value(samples, f"twilio_{kind.name}_callback_total", status=status) == 0
+            assert value(samples, f"twilio_{kind.name}_status_gauge", status=status) == 0
+        assert value(samples, "twilio_webhook_duplicates_total", endpoint=kind.name) == 0
+
+
+def test_the_vocabularies_hold_every_status_twilio_documents():
+    assert set(te.KINDS["message"].statuses) == {
+        "queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
+        "accepted", "scheduled", "read", "partially_delivered", "canceled", "unknown"}
+    assert set(te.KINDS["call"].statuses) == {
+        "queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed", "no-answer",
+        "canceled", "unknown"}
+
+
+def test_retry_of_a_delivered_callback_is_not_counted_again():
+    for _ in range(4):
+        assert message(sid("SM", 11), "delivered") == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="delivered") == 1
+    assert value(samples, "twilio_message_status_gauge", status="delivered") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 3
+
+
+def test_the_gauge_follows_each_message_to_its_latest_status():
+    for status in ("queued", "sent", "delivered"):
+        message(sid("SM", 12), status)
+    message(sid("SM", 13), "queued")
+    message(sid("SM", 13), "sent")
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="delivered") == 1
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 1
+    assert value(samples, "twilio_message_status_gauge", status="queued") == 0
+    assert value(samples, "twilio_message_callback_total", status="queued") == 2
+
+
+def test_a_late_sent_after_delivered_is_counted_but_does_not_move_the_message_back():
+    message(sid("SM", 14), "delivered")
+    message(sid("SM", 14), "sent")
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
+    assert value(samples, "twilio_message_status_gauge", status="delivered") == 1
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 0
+
+
+def test_read_comes_after_delivered_and_a_final_status_does_not_replace_another():
+    message(sid("SM", 15), "delivered")
+    message(sid("SM", 15), "read")
+    message(sid("SM", 16), "undelivered")
+    message(sid("SM", 16), "delivered")
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="read") == 1
+    assert value(samples, "twilio_message_status_gauge", status="undelivered") == 1
+    assert value(samples, "twilio_message_status_gauge", status="delivered") == 0
+
+
+def test_calls_follow_their_own_lifecycle_out_of_order():
+    for status in ("completed", "ringing", "initiated", "in-progress"):
+        voice(sid("CA", 17), status)
+    samples = scrape()
+    assert value(samples, "twilio_call_status_gauge", status="completed") == 1
+    assert sum(value(samples, "twilio_call_callback_total", status=s)
+               for s in ("completed", "ringing", "initiated", "in-progress")) == 4
+
+
+def test_an_unknown_status_is_counted_as_unknown_and_logged_without_a_new_label(caplog):
+    message(sid("SM", 18), "teleported")
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="unknown") == 1
+    assert value(samples, "twilio_message_status_gauge", status="unknown") == 1
+    assert not any(("status", "teleported") in labels for _, labels in samples)
+    assert "unknown MessageStatus 'teleported'" in caplog.text
+    message(sid("SM", 18), "sent")
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="unknown") == 0
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 1
+
+
+def test_error_codes_are_counted_for_failed_and_undelivered_only_and_kept_to_digits():
+    message(sid("SM", 19), "undelivered", ErrorCode="30003")
+    message(sid("SM", 19), "undelivered", ErrorCode="30003")
+    message(sid("SM", 20), "failed", ErrorCode="30007")
+    message(sid("SM", 21), "failed", ErrorCode="<script>")
+    message(sid("SM", 22), "failed")
+    message(sid("SM", 23), "delivered", ErrorCode="30001")
+    samples = scrape()
+    assert value(samples, "twilio_message_errors_total", error_code="30003") == 1
+    assert value(samples, "twilio_message_errors_total", error_code="30007") == 1
+    assert value(samples, "twilio_message_errors_total", error_code="unknown") == 2
+    assert ("twilio_message_errors_total", (("error_code", "30001"),)) not in samples
+
+
+def test_error_code_label_values_stop_growing_at_the_cap(monkeypatch):
+    monkeypatch.setattr(te, "MAX_ERROR_CODES", 3)
+    for number in range(6):
+        message(sid("SM", 100 + number), "failed", ErrorCode=str(30000 + number))
+    samples = scrape()
+    codes = {dict(labels)["error_code"]: count for (name, labels), count in samples.items()
+             if name == "twilio_message_errors_total"}
+    assert codes == {"30000": 1, "30001": 1, "30002": 1, "other": 3}
+
+
+def test_call_duration_comes_from_call_duration_seconds_not_billed_minutes():
+    voice(sid("CA", 24), "completed", CallDuration="42", Duration="1")
+    voice(sid("CA", 25), "busy", CallDuration="0")
+    samples = scrape()
+    assert value(samples, "twilio_call_duration_seconds_sum") == 42
+    assert value(samples, "twilio_call_duration_seconds_count") == 1
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="30.0") == 0
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="60.0") == 1
+
+
+def test_delivery_time_runs_from_the_first_callback_to_delivered():
+    now, kind = time.time(), te.KINDS["message"]
+    te.record_callback(te.db(), kind, sid("SM", 26), "queued", {}, now)
+    te.record_callback(te.db(), kind, sid("SM", 26), "delivered", {}, now + 7.5)
+    te.record_callback(te.db(), kind, sid("SM", 26), "delivered", {}, now + 9)
+    samples = scrape()
+    assert value(samples, "twilio_message_delivery_seconds_sum") == 7.5
+    assert value(samples, "twilio_message_delivery_seconds_count") == 1
+    assert value(samples, "twilio_message_delivery_seconds_bucket", le="5.0") == 0
+    assert value(samples, "twilio_message_delivery_seconds_bucket", le="10.0") == 1
+
+
+def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
+    now = time.time()
+    conn = te.db()
+    te.record_callback(conn, te.KINDS["message"], sid("SM", 27), "sent", {}, now - te.RETENTION_SECONDS - 5)
+    te.record_callback(conn, te.KINDS["message"], sid("SM", 28), "sent", {}, now)
+    assert te.prune(conn, now) == 1
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 1
+    assert value(samples, "twilio_message_callback_total", status="sent") == 2
+    assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
+
+
+def test_pruning_runs_by_itself_on_the_request_path(monkeypatch):
+    monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
+    te.record_callback(te.db(), te.KINDS["message"], sid("SM", 29), "sent", {}, time.time() - 120)
+    te._local.prune_due = 0.0
+    message(sid("SM", 30), "sent")
+    assert value(scrape(), "twilio_message_status_gauge", status="sent") == 1
+
+
+def test_state_survives_a_new_connection_and_retries_are_still_recognised():
+    message(sid("SM", 31), "delivered")
+    te._local.key = None  # as after a restart
+    assert message(sid("SM", 31), "delivered") == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="delivered") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 1
+
+
+# --- signatures ---
+
+def test_a_bad_or_missing_signature_gets_403_and_changes_no_count():
+    params = {"MessageSid": sid("SM", 32), "MessageStatus": "sent"}
+    assert signed_post("/webhooks/message", params, token="not-the-token")[0] == 403
+    body = urllib.parse.urlencode(params).encode()
+    assert call("/webhooks/message", "POST", body)[0] == 403
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 0
+
+
+def test_a_signature_over_other_parameters_gets_403():
+    signature = RequestValidator(TOKEN).compute_signature(
+        "http://127.0.0.1/webhooks/message", {"MessageSid": sid("SM", 33), "MessageStatus": "sent"})
+    tampered = urllib.parse.urlencode({"MessageSid": sid("SM", 33), "MessageStatus": "delivered"}).encode()
+    assert call("/webhooks/message", "POST", tampered, {"X-Twilio-Signature": signature})[0] == 403
+
+
+def test_twilios_published_test_vector_validates(monkeypatch):
+    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675309", "Digits": "1234",
+              "From": "+14158675309", "To": "+18005551212"}
+    environ = {"wsgi.url_scheme": "https", "HTTP_HOST": "mycompany.com", "PATH_INFO": "/myapp.php",
+               "QUERY_STRING": "foo=1&bar=2", "HTTP_X_TWILIO_SIGNATURE": "RSOYDt4T1cUTdK1PDd93/VVr8B8="}
+    monkeypatch.setattr(te, "AUTH_TOKENS", ("12345",))
+    assert te.signature_is_valid(environ, params)
+    assert not te.signature_is_valid({**environ, "QUERY_STRING": "foo=1"}, params)
+
+
+def test_any_token_in_the_rotation_list_is_accepted(monkeypatch):
+    monkeypatch.setattr(te, "AUTH_TOKENS", ("old-primary", "new-secondary"))
+    assert message(sid("SM", 34), "sent") == 403
+    params = {"MessageSid": sid("SM", 34), "MessageStatus": "sent"}
+    assert signed_post("/webhooks/message", params, token="new-secondary")[0] == 200
+    assert signed_post("/webhooks/message", {**params, "MessageStatus": "delivered"}, token="old-primary")[0] == 200
+
+
+def test_the_query_string_is_part_of_the_signed_url():
+    params = {"MessageSid": sid("SM", 35), "MessageStatus": "sent"}
+    url = "http://127.0.0.1/webhooks/message?tenant=eu"
+    assert signed_post("/webhooks/message", params, url=url, query="tenant=eu")[0] == 200
+    assert signed_post("/webhooks/message", params, url="http://127.0.0.1/webhooks/message", query="tenant=eu")[0] == 403
+
+
+def test_public_url_with_a_path_prefix_is_the_signed_base(monkeypatch):
+    monkeypatch.setattr(te, "PUBLIC_URL", "https://hooks.example.com/twilio")
+    params = {"MessageSid": sid("SM", 36), "MessageStatus": "sent"}
+    assert signed_post("/webhooks/message", params, url="https://hooks.example.com/twilio/webhooks/message")[0] == 200
+    assert signed_post("/webhooks/message", params, url="http://127.0.0.1/webhooks/message")[0] == 403
+
+
+def test_a_forwarded_https_scheme_and_host_make_the_signed_url():
+    params = {"MessageSid": sid("SM", 37), "MessageStatus": "sent"}
+    forwarded = {"wsgi.url_scheme": "https", "HTTP_HOST": "abc123.ngrok.app"}
+    assert signed_post("/webhooks/message", params, url="https://abc123.ngrok.app/webhooks/message",
+                       environ=forwarded)[0] == 200
+    assert signed_post("/webhooks/message", params, url="http://abc123.ngrok.app/webhooks/message",
+                       environ=forwarded)[0] == 403
+
+
+def test_the_signature_algorithm_named_in_the_settings_header_is_honoured():
+    params = {"MessageSid": sid("SM", 38), "MessageStatus": "sent"}
+    url = "http://127.0.0.1/webhooks/message"
+    body = urllib.parse.urlencode(params).encode()
+    sha256 = RequestValidator(TOKEN).compute_signature(url, params, "HMAC_SHA256")
+    settings = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"}
+    assert call("/webhooks/message", "POST", body, {"X-Twilio-Signature": sha256, **settings})[0] == 200
+    assert call("/webhooks/message", "POST", body, {"X-Twilio-Signature": sha256})[0] == 403
+
+
+def test_without_a_token_unsigned_callbacks_are_accepted(monkeypatch):
+    monkeypatch.setattr(te, "AUTH_TOKENS", ())
+    body = urllib.parse.urlencode({"MessageSid": sid("SM", 39), "MessageStatus": "sent"}).encode()
+    assert call("/webhooks/message", "POST", body)[0] == 200
+
+
+# --- settings ---
+
+def import_with(env, cwd=HERE):
+    """Import the module in a fresh interpreter with these settings; return the process."""
+    clean = {key: val for key, val in os.environ.items()
+             if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
+    return subprocess.run([sys.executable, "-c", "import twilio_exporter"], cwd=cwd, env={**clean, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("name, raw", [
+    ("TWILIO_EXPORTER_RETENTION", "abc"),
+    ("TWILIO_EXPORTER_RETENTION", "-5"),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "hooks.example.com"),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/?a=1"),
+    ("TWILIO_EXPORTER_LOG_LEVEL", "chatty"),
+])
+def test_a_bad_setting_stops_start_up_naming_the_variable_and_value(name, raw, tmp_path):
+    process = import_with({name: raw, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
+    assert process.returncode != 0
+    assert f"Config '{name}' has value '{raw}'" in process.stderr
+
+
+def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path):
+    process = import_with({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+                           "TWILIO_EXPORTER_DB": str(tmp_path / "state.db")})
+    assert process.returncode != 0 and "TWILIO_EXPORTER_DB" in process.stderr and "PROMETHEUS_MULTIPROC_DIR" in process.stderr
+
+
+def test_the_state_file_defaults_to_systemds_state_directory(tmp_path):
+    clean = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
+    process = subprocess.run([sys.executable, "-c", "import twilio_exporter as t; print(t.DB_PATH)"], cwd=HERE,
+                             env={**clean, "STATE_DIRECTORY": str(tmp_path)}, capture_output=True, text=True)
+    assert process.stdout.strip() == str(tmp_path / "twilio_exporter.sqlite3")
+
+
+def test_no_token_logs_a_warning_at_start_up(tmp_path):
+    process = import_with({"TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
+    assert process.returncode == 0 and "WITHOUT signature checks" in process.stderr
+
+
+# --- real gunicorn ---
+
+def free_port():
+    """A loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A real gunicorn serving the exporter on loopback."""
+
+    def __init__(self, tmp_path, args, cwd=HERE, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [arg.format(port=self.port) for arg in args]
+        clean = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
+        env = {**clean, "HOME": str(tmp_path), "TWILIO_EXPORTER_BIND": f"127.0.0.1:{self.port}", **env}
+        self.log = open(tmp_path / f"gunicorn-{self.port}.log", "wb")
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        self.process = subprocess.Popen([gunicorn, *args, "twilio_exporter:app"], cwd=cwd, env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if get(self.url + "/health")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError("gunicorn did not start: " + Path(self.log.name).read_text())
+
+    def workers(self):
+        """The pids of the current workers."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
+
+    def metrics(self):
+        """Scrape /metrics over HTTP and parse it."""
+        return parse_metrics(get(self.url + "/metrics")[1].decode())
+
+    def stop(self):
+        """Stop gunicorn gracefully and wait for it."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def get(url):
+    """GET a URL; return (code, body)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def post_until_acknowledged(base_url, path, params, token=TOKEN, attempts=50):
+    """POST a signed callback, retrying any non-200 or connection error as Twilio does."""
+    body = urllib.parse.urlencode(params).encode()
+    headers = {"Content-Type": FORM}
+    if token:
+        headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(base_url + path, params)
+    for _ in range(attempts):
+        try:
+            request = urllib.request.Request(base_url + path, body, headers)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.status == 200:
+                    return 1
+        except (OSError, urllib.error.HTTPError):
+            time.sleep(0.05)
+    raise AssertionError(f"{params} was never acknowledged")
+
+
+def send_all(base_url, callbacks, token=TOKEN, threads=16, during=None):
+    """Send (path, params) callbacks concurrently; run `during(futures)` meanwhile; return acknowledgements."""
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(post_until_acknowledged, base_url, path, params, token) for path, params in callbacks]
+        if during:
+            during(futures)
+        return sum(future.result() for future in futures)
+
+
+def traffic(messages, calls, first=0):
+    """Distinct signed callbacks for some messages and calls, each sent twice (a Twilio retry)."""
+    callbacks = []
+    for number in range(first, first + messages):
+        final = ("undelivered", {"ErrorCode": "30003"}) if number % 5 == 0 else ("delivered", {})
+        for status, extra in (("sent", {}), final):
+            callbacks += [("/webhooks/message", {"MessageSid": sid("SM", number), "MessageStatus": status, **extra})] * 2
+    for number in range(first, first + calls):
+        for status, extra in (("ringing", {}), ("completed", {"CallDuration": "30"})):
+            callbacks += [("/webhooks/call", {"CallSid": sid("CA", number), "CallStatus": status, **extra})] * 2
+    return callbacks
+
+
+def assert_exact_counts(samples, messages, calls):
+    """The counters and gauges equal the distinct callbacks of traffic(messages, calls)."""
+    undelivered = len(range(0, messages, 5))
+    assert value(samples, "twilio_message_callback_total", status="sent") == messages
+    assert value(samples, "twilio_message_callback_total", status="delivered") == messages - undelivered
+    assert value(samples, "twilio_message_callback_total", status="undelivered") == undelivered
+    assert value(samples, "twilio_message_status_gauge", status="delivered") == messages - undelivered
+    assert value(samples, "twilio_message_status_gauge", status="undelivered") == undelivered
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 0
+    assert value(samples, "twilio_message_errors_total", error_code="30003") == undelivered
+    assert value(samples, "twilio_call_callback_total", status="completed") == calls
+    assert value(samples, "twilio_call_status_gauge", status="completed") == calls
+    assert value(samples, "twilio_call_duration_seconds_sum") == 30 * calls
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """Start the production config with 3 workers on a state file in tmp_path."""
+    servers = []
+
+    def start(**env):
+        server = Server(tmp_path, ["-c", str(HERE / "gunicorn.conf.py")], TWILIO_AUTH_TOKEN=TOKEN,
+                        TWILIO_EXPORTER_WORKERS="3", TWILIO_EXPORTER_DB=str(tmp_path / "state.sqlite3"),
+                        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"), **env)
+        servers.append(server)
+        return server
+    yield start
+    for server in servers:
+        if server.process.poll() is None:
+            server.stop()
+
+
+def test_counts_are_exact_across_workers_under_concurrent_retried_load_and_a_sigkill(gunicorn):
+    server = gunicorn()
+    killed = []
+
+    def kill_workers_while_sending(futures):
+        while sum(future.done() for future in futures) < len(futures) * 0.9:
+            time.sleep(0.1)
+            workers = server.workers()
+            if workers:
+                os.kill(workers[0], signal.SIGKILL)
+                killed.append(workers[0])
+
+    callbacks = traffic(messages=300, calls=100)
+    assert send_all(server.url, callbacks, during=kill_workers_while_sending) == len(callbacks)
+    samples = server.metrics()
+    assert len(killed) >= 2 and not set(killed) & set(server.workers())
+    assert_exact_counts(samples, 300, 100)
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") >= 600
+    assert value(samples, "twilio_webhook_requests_total", endpoint="message", code="200") >= 1200
+    for _ in range(5):
+        assert server.metrics() == samples  # identical whichever worker serves the scrape
+
+
+def test_a_restart_keeps_the_gauges_and_still_recognises_retries(gunicorn):
+    server = gunicorn()
+    callbacks = traffic(messages=40, calls=10)
+    send_all(server.url, callbacks)
+    before = server.metrics()
+    server.stop()
+    server = gunicorn()
+    assert_exact_counts(server.metrics(), 40, 10)
+    send_all(server.url, callbacks)
+    after = server.metrics()
+    assert_exact_counts(after, 40, 10)
+    assert value(after, "twilio_webhook_duplicates_total", endpoint="message") == \
+        value(before, "twilio_webhook_duplicates_total", endpoint="message") + 4 * 40
+
+
+def test_a_bad_setting_stops_gunicorn_with_a_message_naming_it(tmp_path):
+    env = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
+    process = subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", str(HERE / "gunicorn.conf.py"), "twilio_exporter:app"],
+        cwd=HERE, env={**env, "HOME": str(tmp_path), "TWILIO_EXPORTER_BIND": f"127.0.0.1:{free_port()}",
+                       "TWILIO_EXPORTER_WORKERS": "1", "TWILIO_EXPORTER_RETENTION": "abc",
+                       "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")},
+        capture_output=True, text=True, timeout=60)
+    assert process.returncode != 0
+    assert "Config 'TWILIO_EXPORTER_RETENTION' has value 'abc'" in process.stderr
+
+
+def test_the_file_copied_alone_and_run_with_plain_gunicorn_reports_exact_counts(tmp_path):
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(HERE / "twilio_exporter.py", alone)
+    server = Server(tmp_path, ["-w", "4", "-b", "127.0.0.1:{port}"], cwd=alone)
+    try:
+        callbacks = traffic(messages=60, calls=20)
+        assert send_all(server.url, callbacks, token=None) == len(callbacks)
+        first = server.metrics()
+        assert_exact_counts(first, 60, 20)
+        assert value(first, "twilio_webhook_requests_total", endpoint="message", code="200") == 4 * 60
+        assert value(first, "twilio_webhook_requests_total", endpoint="call", code="200") == 4 * 20
+        assert value(first, "twilio_webhook_request_duration_seconds_count", endpoint="message") == 4 * 60
+        for _ in range(8):
+            assert server.metrics() == first  # no split between workers, no jumps between scrapes
+        assert (alone / "twilio_exporter.sqlite3").exists()
+    finally:
+        server.stop()
+
+
+# --- documentation ---
+
+def test_every_metric_and_setting_is_in_the_readme():
+    readme = (HERE / "README.md").read_text()
+    metric_names = {family.name + "_total" if family.type == "counter" else family.name
+                    for family in text_string_to_metric_families(call("/metrics")[2].decode())}
+    assert len(metric_names) == 10
+    for name in metric_names:
+        assert f"`{name}`" in readme, name
+    sources = (HERE / "twilio_exporter.py").read_text() + (HERE / "gunicorn.conf.py").read_text()
+    settings = set(re.findall(r'config\("([A-Z_]+)"', sources)) | set(re.findall(r'os\.environ(?:\.get\(|\[)"([A-Z_]+)"', sources))
+    assert {"TWILIO_AUTH_TOKEN", "TWILIO_EXPORTER_DB", "TWILIO_EXPORTER_WORKERS", "STATE_DIRECTORY"} <= settings
+    for setting in settings:
+        assert f"`{setting}`" in readme, setting
+    assert "make run" in readme and "make test" in readme

@@ -1,0 +1,557 @@
+"""twilio-exporter: Twilio SMS and voice status callbacks in, Prometheus metrics out.
+
+Run it with `gunicorn -c gunicorn.conf.py twilio_exporter:app`, point Twilio's status
+callbacks at /webhooks/message and /webhooks/call, and scrape /metrics.
+README.md lists every metric and setting.
+
+Callback counts live in one SQLite file that every worker shares: the de-duplication record
+and the counts it moves are written in one transaction, so a callback answered 200 is counted
+exactly once, whichever worker took it and whichever serves the scrape. Only the HTTP-level
+metrics (requests by code, handling time) use prometheus_client's multiprocess files.
+"""
+import hashlib
+import http
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+log = logging.getLogger("twilio_exporter")
+
+
+# --- configuration ---
+
+class ConfigError(ValueError):
+    """A setting has a value the exporter cannot run with."""
+
+
+def config(name, default, parse=str):
+    """Read one setting from the environment, once; a bad value stops start-up naming it."""
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        return parse(raw)
+    except ValueError as error:
+        raise ConfigError(f"Config {name!r} has value {raw!r}. {error}") from None
+
+
+def positive_int(raw):
+    """Parse a whole number above zero."""
+    if not raw.isdigit() or int(raw) == 0:
+        raise ValueError("Not a whole number above 0.")
+    return int(raw)
+
+
+def token_list(raw):
+    """Split a comma-separated list of auth tokens (primary, secondary)."""
+    return tuple(token.strip() for token in raw.split(",") if token.strip())
+
+
+def public_url(raw):
+    """Check a public base URL such as https://hooks.example.com/twilio."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("Not an http(s) URL with a host and no query, e.g. https://hooks.example.com/twilio.")
+    return raw.rstrip("/")
+
+
+def log_level(raw):
+    """Check a logging level name."""
+    if raw.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("Not one of DEBUG, INFO, WARNING, ERROR.")
+    return raw.upper()
+
+
+def state_path(raw):
+    """Check the state file's place: never inside the multiprocess metrics folder."""
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = os.path.abspath(raw)
+    if metrics_dir and os.path.commonpath([path, os.path.abspath(metrics_dir)]) == os.path.abspath(metrics_dir):
+        raise ValueError("It is inside PROMETHEUS_MULTIPROC_DIR, where every *.db file is read as metrics.")
+    return path
+
+
+AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", token_list)
+PUBLIC_URL = config("TWILIO_EXPORTER_PUBLIC_URL", "", lambda raw: raw and public_url(raw))
+DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(
+    os.environ.get("STATE_DIRECTORY", "").split(":")[0] or ".", "twilio_exporter.sqlite3"), state_path)
+RETENTION_SECONDS = config("TWILIO_EXPORTER_RETENTION", "86400", positive_int)
+LOG_LEVEL = config("TWILIO_EXPORTER_LOG_LEVEL", "INFO", log_level)
+
+MAX_BODY_BYTES = 64 * 1024        # Twilio's callbacks are well under 2 KiB
+MAX_FORM_FIELDS = 100             # Twilio sends about 20
+MAX_ERROR_CODES = 200             # distinct error_code label values; later ones count as "other"
+BUSY_TIMEOUT_SECONDS = 5          # Twilio waits 15 s in all; answer 503 well before that
+PRUNE_INTERVAL_SECONDS = 60
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+if not log.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
+    log.addHandler(_handler)
+log.setLevel(LOG_LEVEL)
+
+
+def private_metrics_dir():
+    """Make a metrics folder for this server's workers when none is configured.
+
+    Workers of one gunicorn share a process group, so the folder is named after it (and
+    the state file); folders of process groups that are gone are removed.
+    """
+    base = tempfile.gettempdir()
+    prefix = f"twilio_exporter-metrics-{os.getuid()}-"
+    for stale in os.listdir(base):
+        group = stale[len(prefix):].split("-")[0]
+        if stale.startswith(prefix) and group.isdigit() and not process_group_alive(int(group)):
+            shutil.rmtree(os.path.join(base, stale), ignore_errors=True)
+    state_hash = hashlib.sha1(DB_PATH.encode()).hexdigest()[:8]
+    path = os.path.join(base, f"{prefix}{os.getpgrp()}-{state_hash}")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    if os.stat(path).st_uid != os.getuid():
+        raise ConfigError(f"Metrics folder {path!r} belongs to another user; set PROMETHEUS_MULTIPROC_DIR.")
+    return path
+
+
+def process_group_alive(group):
+    """Say whether any process is left in a process group."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+# prometheus_client picks its value class when first imported, so the folder must be set first.
+# Without it (the file copied alone and run as `gunicorn -w 4 twilio_exporter:app`), every
+# worker would count on its own and scrapes would jump between their numbers.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = private_metrics_dir()
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app  # noqa: E402
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily  # noqa: E402
+from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
+from twilio.request_validator import RequestValidator, get_signature_algorithm  # noqa: E402
+
+
+# --- Twilio vocabularies ---
+
+@dataclass(frozen=True)
+class Kind:
+    """What one kind of status callback (message or call) carries and how its statuses order."""
+    name: str                 # the endpoint label and the metric names' middle word
+    sid_fields: tuple         # the form fields holding the SID, newest name first
+    status_fields: tuple
+    lifecycle: tuple          # tiers of statuses, earliest first; a callback never moves back a tier
+    histogram: str            # fed once per SID, by the callback of `timed_status`
+    histogram_help: str
+    timed_status: str
+    timing_field: str         # the field holding the seconds; "" means since the first callback
+    buckets: tuple
+    error_statuses: frozenset = frozenset()
+
+    @property
+    def statuses(self):
+        """Every status label value, known ones in lifecycle order, then "unknown"."""
+        return tuple(status for tier in self.lifecycle for status in tier) + ("unknown",)
+
+    @property
+    def ranks(self):
+        """Each status's tier; "unknown" ranks below all, so any known status replaces it."""
+        return {status: rank for rank, tier in enumerate(self.lifecycle) for status in tier} | {"unknown": -1}
+
+
+KINDS = {kind.name: kind for kind in (
+    Kind(
+        name="message",
+        sid_fields=("MessageSid", "SmsSid"),
+        status_fields=("MessageStatus", "SmsStatus"),
+        lifecycle=(
+            ("accepted", "scheduled"),
+            ("queued", "receiving"),
+            ("sending",),
+            ("sent",),
+            ("delivered", "undelivered", "failed", "canceled", "partially_delivered", "received"),
+            ("read",),
+        ),
+        histogram="twilio_message_delivery_seconds",
+        histogram_help="Seconds from the first callback seen for a message to its delivered callback.",
+        timed_status="delivered",
+        timing_field="",
+        buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+        error_statuses=frozenset({"failed", "undelivered"}),
+    ),
+    Kind(
+        name="call",
+        sid_fields=("CallSid",),
+        status_fields=("CallStatus",),
+        lifecycle=(
+            ("queued",),
+            ("initiated",),
+            ("ringing",),
+            ("in-progress",),
+            ("completed", "busy", "failed", "no-answer", "canceled"),
+        ),
+        histogram="twilio_call_duration_seconds",
+        histogram_help="CallDuration (seconds) of completed calls.",
+        timed_status="completed",
+        timing_field="CallDuration",  # seconds; "Duration" is billed minutes
+        buckets=(5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+    ),
+)}
+WEBHOOKS = {f"/webhooks/{name}": kind for name, kind in KINDS.items()}
+SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
+ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
+
+
+# --- state ---
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS item (           -- one message or call: its latest status and every status seen
+    kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL,
+    seen INTEGER NOT NULL,                  -- bit i set: status i of the kind's statuses was recorded
+    first_seen REAL NOT NULL,
+    PRIMARY KEY (kind, sid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
+CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in the same transaction as item
+    name TEXT NOT NULL, label TEXT NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (name, label)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+"""
+BUMP = ("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value")
+
+_local = threading.local()
+
+
+def open_state(path):
+    """Open the state file, switch it to WAL and create the tables."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")  # safe against crashes under WAL
+    # Switching to WAL fails at once, busy timeout or not, while another worker holds a lock.
+    for attempt in range(50):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.1)
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def db():
+    """This process's (and thread's) connection, opened on first use and again after a fork."""
+    if getattr(_local, "key", None) != (os.getpid(), DB_PATH):
+        _local.conn = open_state(DB_PATH)
+        _local.key = (os.getpid(), DB_PATH)
+        _local.prune_due = 0.0
+    return _local.conn
+
+
+@contextmanager
+def transaction(conn):
+    """Run a block as one write transaction, taking the write lock first."""
+    conn.execute("BEGIN IMMEDIATE")  # a read-then-write upgrade would deadlock two workers
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def observe(name, buckets, value):
+    """The counter rows one histogram observation moves (buckets stored non-cumulative)."""
+    le = next((str(float(bound)) for bound in buckets if value <= bound), "+Inf")
+    return [(f"{name}_bucket", le, 1), (f"{name}_sum", "", value)]
+
+
+def error_code_label(conn, raw):
+    """The error_code label for a raw ErrorCode: digits, "unknown", or "other" past the cap."""
+    if not ERROR_CODE_PATTERN.fullmatch(raw or ""):
+        return "unknown"
+    name = "twilio_message_errors_total"
+    if conn.execute("SELECT 1 FROM counter WHERE name = ? AND label = ?", (name, raw)).fetchone():
+        return raw
+    (codes,) = conn.execute("SELECT count(*) FROM counter WHERE name = ?", (name,)).fetchone()
+    return raw if codes < MAX_ERROR_CODES else "other"
+
+
+def record_callback(conn, kind, sid, status, form, now):
+    """Record one callback and move its counts in one transaction; False means a retry."""
+    bit = 1 << kind.statuses.index(status)
+    ranks = kind.ranks
+    gauge = f"twilio_{kind.name}_status_gauge"
+    with transaction(conn):
+        row = conn.execute("SELECT status, seen, first_seen FROM item WHERE kind = ? AND sid = ?",
+                           (kind.name, sid)).fetchone()
+        if row and row[1] & bit:
+            conn.execute(BUMP, ("twilio_webhook_duplicates_total", kind.name, 1))
+            return False
+        bumps = [(f"twilio_{kind.name}_callback_total", status, 1)]
+        if row is None:
+            first_seen = now
+            conn.execute("INSERT INTO item VALUES (?, ?, ?, ?, ?)", (kind.name, sid, status, bit, now))
+            bumps.append((gauge, status, 1))
+        else:
+            latest, seen, first_seen = row
+            if ranks[status] > ranks[latest]:
+                bumps += [(gauge, latest, -1), (gauge, status, 1)]
+                latest = status
+            conn.execute("UPDATE item SET status = ?, seen = ? WHERE kind = ? AND sid = ?",
+                         (latest, seen | bit, kind.name, sid))
+        if status in kind.error_statuses:
+            bumps.append(("twilio_message_errors_total", error_code_label(conn, form.get("ErrorCode")), 1))
+        if status == kind.timed_status:
+            seconds = form.get(kind.timing_field, "") if kind.timing_field else str(max(0.0, now - first_seen))
+            if re.fullmatch(r"\d+(\.\d+)?", seconds):
+                bumps += observe(kind.histogram, kind.buckets, float(seconds))
+        conn.executemany(BUMP, bumps)
+    return True
+
+
+def prune(conn, now):
+    """Forget messages and calls first seen before the retention window, keeping gauges exact."""
+    cutoff = now - RETENTION_SECONDS
+    with transaction(conn):
+        expired = conn.execute("SELECT kind, status, count(*) FROM item WHERE first_seen < ? GROUP BY kind, status",
+                               (cutoff,)).fetchall()
+        conn.executemany(BUMP, [(f"twilio_{kind}_status_gauge", status, -count) for kind, status, count in expired])
+        conn.execute("DELETE FROM item WHERE first_seen < ?", (cutoff,))
+    return sum(count for _, _, count in expired)
+
+
+def prune_when_due(conn):
+    """Prune at most once a minute per worker, on the request path."""
+    if time.monotonic() >= _local.prune_due:
+        _local.prune_due = time.monotonic() + PRUNE_INTERVAL_SECONDS
+        pruned = prune(conn, time.time())
+        if pruned:
+            log.info("pruned %d messages and calls older than %d s", pruned, RETENTION_SECONDS)
+
+
+# --- signatures ---
+
+def signed_url(environ):
+    """Rebuild the URL Twilio called, which is what it signed."""
+    if PUBLIC_URL:
+        base = PUBLIC_URL
+    else:
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        base = f"{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}"
+    query = environ.get("QUERY_STRING", "")
+    return base + environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+
+
+def signature_is_valid(environ, form):
+    """Check X-Twilio-Signature against every configured token (rotation keeps two)."""
+    signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
+    algorithm = get_signature_algorithm(environ.get("HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS"))
+    url = signed_url(environ)
+    # The library compares in constant time; no early exit of ours comes before it.
+    return any(RequestValidator(token).validate(url, form, signature, algorithm) for token in AUTH_TOKENS)
+
+
+# --- metrics ---
+
+ANSWER_CODES = ("200", "400", "403", "405", "413", "415", "500", "503")
+WEBHOOK_REQUESTS = Counter("twilio_webhook_requests_total", "Webhook requests, by the HTTP status answered.",
+                           ["endpoint", "code"], registry=None)
+WEBHOOK_SECONDS = Histogram("twilio_webhook_request_duration_seconds", "Time to handle one webhook request.",
+                            ["endpoint"], registry=None,
+                            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+for _name in KINDS:
+    WEBHOOK_SECONDS.labels(_name)
+    for _code in ANSWER_CODES:
+        WEBHOOK_REQUESTS.labels(_name, _code)
+
+
+class StateCollector:
+    """Exports the counts kept in the state file; a scrape reads one small table."""
+
+    def describe(self):
+        """Nothing to describe ahead of a scrape (the registry is built for that)."""
+        return []
+
+    def collect(self):
+        """Yield the callback metrics, every known label value present from the start."""
+        rows = {(name, label): value for name, label, value in db().execute("SELECT name, label, value FROM counter")}
+        duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
+                                         "Callbacks recognised as retries of one already recorded.", labels=["endpoint"])
+        for kind in KINDS.values():
+            callbacks = CounterMetricFamily(f"twilio_{kind.name}_callback_total",
+                                            f"Distinct ({kind.name} SID, status) callbacks received.", labels=["status"])
+            gauge = GaugeMetricFamily(f"twilio_{kind.name}_status_gauge",
+                                      f"{kind.name.capitalize()}s whose latest status is `status`, "
+                                      "among those first seen within the retention window.", labels=["status"])
+            for status in kind.statuses:
+                callbacks.add_metric([status], rows.get((callbacks.name + "_total", status), 0))
+                gauge.add_metric([status], rows.get((gauge.name, status), 0))
+            cumulative, buckets = 0, []
+            for bound in [str(float(bound)) for bound in kind.buckets] + ["+Inf"]:
+                cumulative += rows.get((f"{kind.histogram}_bucket", bound), 0)
+                buckets.append((bound, cumulative))
+            histogram = HistogramMetricFamily(kind.histogram, kind.histogram_help, buckets=buckets,
+                                              sum_value=rows.get((f"{kind.histogram}_sum", ""), 0))
+            duplicates.add_metric([kind.name], rows.get(("twilio_webhook_duplicates_total", kind.name), 0))
+            yield from (callbacks, gauge, histogram)
+        errors = CounterMetricFamily("twilio_message_errors_total",
+                                     "Failed and undelivered message callbacks by Twilio ErrorCode.", labels=["error_code"])
+        for (name, label), value in sorted(rows.items()):
+            if name == "twilio_message_errors_total":
+                errors.add_metric([label], value)
+        yield from (errors, duplicates)
+
+
+METRICS_REGISTRY = CollectorRegistry(support_collectors_without_names=True)
+MultiProcessCollector(METRICS_REGISTRY)
+METRICS_REGISTRY.register(StateCollector())
+metrics_app = make_wsgi_app(METRICS_REGISTRY)
+
+
+# --- WSGI ---
+
+class Reject(Exception):
+    """A request refused with a 4xx status and a reason for the log and the client."""
+
+    def __init__(self, code, reason, headers=()):
+        super().__init__(reason)
+        self.code, self.reason, self.headers = code, reason, list(headers)
+
+
+def answer(code, payload, headers=()):
+    """A JSON answer as (status, headers, body)."""
+    body = (json.dumps(payload) + "\n").encode()
+    return (f"{code} {http.HTTPStatus(code).phrase}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))] + list(headers), body)
+
+
+def read_form(environ):
+    """Read a bounded form body and parse it into a dict of str, or raise Reject."""
+    media_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise Reject(415, f"content type {media_type[:64]!r} is not {FORM_TYPE}")
+    try:
+        length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise Reject(413, f"body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit")
+    body = environ["wsgi.input"].read(length) if length else b""
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
+                           errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeDecodeError:
+        raise Reject(400, "body is not valid UTF-8") from None
+    except ValueError as error:
+        raise Reject(400, f"body is not a form: {str(error)[:80]}") from None
+    form = dict(fields)
+    if len(form) != len(fields):
+        raise Reject(400, "body repeats a form field")
+    return form
+
+
+def first_field(form, names):
+    """The value of the first of `names` present in the form, or ""."""
+    return next((form[name] for name in names if form.get(name)), "")
+
+
+def receive_callback(environ, kind):
+    """Check one status callback and record it; 200 only once it is committed."""
+    form = read_form(environ)
+    if AUTH_TOKENS and not signature_is_valid(environ, form):
+        raise Reject(403, f"X-Twilio-Signature does not match {signed_url(environ)!r} with any configured token")
+    sid, status = first_field(form, kind.sid_fields), first_field(form, kind.status_fields)
+    if not SID_PATTERN.fullmatch(sid) or not status:
+        raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]} are required "
+                          f"(got {sid[:64]!r}, {status[:64]!r})")
+    if status not in kind.statuses:
+        log.warning("unknown %s %.64r for %s, counted as status=\"unknown\"", kind.status_fields[0], status, sid)
+        status = "unknown"
+    conn = db()
+    if not record_callback(conn, kind, sid, status, form, time.time()):
+        log.debug("retry of %s %s recognised", sid, status)
+    prune_when_due(conn)
+    return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
+
+
+def health():
+    """Prove the state file can be read and written, and say how the exporter runs."""
+    conn = db()
+    with transaction(conn):
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
+        tracked = dict(conn.execute("SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
+    return answer(200, {
+        "status": "ok",
+        "signatures": "checked" if AUTH_TOKENS else "NOT CHECKED: TWILIO_AUTH_TOKEN is not set",
+        "state": DB_PATH,
+        "retention_seconds": RETENTION_SECONDS,
+        **{f"tracked_{kind}s": int(tracked.get(f"twilio_{kind}_status_gauge", 0)) for kind in KINDS},
+    })
+
+
+def route(environ):
+    """Route one request to its handler; return (status, headers, body)."""
+    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+    if path in WEBHOOKS:
+        if method != "POST":
+            raise Reject(405, f"{method} is not allowed; Twilio POSTs callbacks", [("Allow", "POST")])
+        return receive_callback(environ, WEBHOOKS[path])
+    elif path == "/health":
+        if method not in ("GET", "HEAD"):
+            raise Reject(405, f"{method} is not allowed", [("Allow", "GET, HEAD")])
+        return health()
+    elif path == "/metrics":
+        captured = {}
+        body = b"".join(metrics_app(environ, lambda status, headers: captured.update(status=status, headers=headers)))
+        return captured["status"], captured["headers"], body
+    raise Reject(404, f"no such path {path[:64]!r}; see /health, /metrics, /webhooks/message, /webhooks/call")
+
+
+def app(environ, start_response):
+    """The WSGI callable: one guard, one start_response, and the webhook request metrics."""
+    started = time.perf_counter()
+    try:
+        status, headers, body = route(environ)
+    except Reject as reject:
+        log.warning("rejected %s %.64r from %s: %d %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                    environ.get("REMOTE_ADDR", "?"), reject.code, reject.reason)
+        status, headers, body = answer(reject.code, {"status": "rejected", "reason": reject.reason}, reject.headers)
+    except sqlite3.Error as error:
+        # Nothing is acknowledged unless it was committed: a 503 makes Twilio retry.
+        log.error("state file %s failed: %s", DB_PATH, error)
+        status, headers, body = answer(503, {"status": "unavailable", "reason": f"state file {DB_PATH}: {error}"})
+    except Exception:  # KeyboardInterrupt and SystemExit are not Exceptions, so they still stop the worker
+        log.exception("bug handling %s %.64r", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        status, headers, body = answer(500, {"status": "error", "reason": "internal error, see the exporter's log"})
+    kind = WEBHOOKS.get(environ.get("PATH_INFO", ""))
+    if kind:
+        WEBHOOK_REQUESTS.labels(kind.name, status[:3]).inc()
+        WEBHOOK_SECONDS.labels(kind.name).observe(time.perf_counter() - started)
+    start_response(status, headers)
+    return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
+
+
+if not AUTH_TOKENS:
+    log.warning("TWILIO_AUTH_TOKEN is not set: webhooks are accepted WITHOUT signature checks")
+
+
+# --- command line ---
+
+if __name__ == "__main__":
+    from wsgiref.simple_server import make_server
+
+    host, _, port = (sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:8080").rpartition(":")
+    log.info("serving on http://%s:%s (one process; use gunicorn in production)", host, port)
+    make_server(host, int(port), app).serve_forever()
