@@ -699,12 +699,28 @@ def test_a_restart_keeps_the_gauges_and_still_recognises_retries(gunicorn):
     before = server.metrics()
     server.stop()
     server = gunicorn()
-    assert_exact_counts(server.metrics(), 40, 10)
+    restarted = server.metrics()
+    assert_exact_counts(restarted, 40, 10)
+    # the multiprocess folder was wiped at start, so request counts begin again
+    assert value(before, "twilio_webhook_requests_total", endpoint="message", code="200") == 160
+    assert value(restarted, "twilio_webhook_requests_total", endpoint="message", code="200") == 0
     send_all(server.url, callbacks)
     after = server.metrics()
     assert_exact_counts(after, 40, 10)
     assert value(after, "twilio_webhook_duplicates_total", endpoint="message") == \
         value(before, "twilio_webhook_duplicates_total", endpoint="message") + 4 * 40
+
+
+def test_gunicorn_trusts_x_forwarded_proto_from_a_local_proxy_for_the_signed_url(gunicorn):
+    server = gunicorn()
+    params = {"MessageSid": sid("SM", 40), "MessageStatus": "sent"}
+    public = f"https://127.0.0.1:{server.port}/webhooks/message"
+    request = urllib.request.Request(server.url + "/webhooks/message", urllib.parse.urlencode(params).encode(), {
+        "Content-Type": FORM, "X-Forwarded-Proto": "https",
+        "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(public, params)})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert value(server.metrics(), "twilio_message_callback_total", status="sent") == 1
 
 
 def test_a_bad_setting_stops_gunicorn_with_a_message_naming_it(tmp_path):
