@@ -15,13 +15,26 @@ _workers = os.environ.get("TWILIO_EXPORTER_WORKERS", "").strip() or str(2 * (os.
 if not _workers.isdigit() or int(_workers) == 0:
     raise ValueError(f"Config 'TWILIO_EXPORTER_WORKERS' has value {_workers!r}. Not a whole number above 0.")
 workers = int(_workers)
-worker_class = "sync"
+# Threads, not sync workers: a sync worker is held by one slow client until `timeout`, so a
+# handful of clients trickling bytes would starve Twilio. gthread parks idle connections in
+# a poller and gives each request a thread; 32 per worker leaves room for slow clients and
+# costs little, since a waiting thread uses no CPU. Each thread keeps its own SQLite connection.
+worker_class = "gthread"
+threads = 32
 
 # --- time limits ---
-# Twilio gives a callback 15 s in all; a worker stuck for 30 s is killed and replaced.
+# Twilio gives a callback 15 s in all, 10 s of it to connect. A worker whose main loop stops
+# for 30 s is killed and replaced; idle keep-alive connections are closed after 2 s.
 timeout = 30
 graceful_timeout = 10
 keepalive = 2
+
+# --- request limits ---
+# Twilio's callbacks have a short request line and about a dozen headers; tighter limits end
+# a slow or hostile client sooner. The body limit (64 KiB) is the exporter's own.
+limit_request_line = 4094
+limit_request_fields = 32
+limit_request_field_size = 8190
 
 # --- multiprocess metrics ---
 # prometheus_client's per-process files; systemd's RuntimeDirectory= when set, else a private
@@ -43,9 +56,12 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    """Drop a dead worker's live-gauge files."""
+    """Drop a dead worker's live-gauge files, and any file it left empty (client_python#1199)."""
     from prometheus_client import multiprocess
     multiprocess.mark_process_dead(worker.pid)
+    for path in glob.glob(os.path.join(metrics_dir, f"*_{worker.pid}.db")):
+        if os.path.getsize(path) < 8:
+            os.remove(path)
 
 
 def on_exit(server):

@@ -7,6 +7,7 @@ import concurrent.futures
 import io
 import os
 import re
+import runpy
 import shutil
 import signal
 import socket
@@ -23,6 +24,8 @@ from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 # The exporter reads PROMETHEUS_MULTIPROC_DIR when imported; give this test process its own.
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twilio_exporter-test-metrics-")
@@ -82,6 +85,12 @@ def message(sid, status, **extra):
 def voice(sid, status, **extra):
     """Post one signed call status callback; return the HTTP code."""
     return signed_post("/webhooks/call", {"CallSid": sid, "CallStatus": status, **extra})[0]
+
+
+def connection():
+    """The app's connection to the state file (tests run one thread at a time)."""
+    with te.state() as conn:
+        return conn
 
 
 def parse_metrics(text):
@@ -205,13 +214,14 @@ def test_older_callbacks_sms_sid_and_sms_status_fields_are_understood():
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
-def test_every_rejection_logs_one_line_with_its_reason_and_never_a_token(caplog):
+def test_every_rejection_logs_one_line_with_its_reason_the_remote_address_and_never_a_token(caplog):
     call("/webhooks/message", "POST", b"x", content_type="text/plain")
-    signed_post("/webhooks/message", {"MessageSid": sid("SM", 5), "MessageStatus": "sent"}, token="wrong-token")
+    signed_post("/webhooks/message", {"MessageSid": sid("SM", 5), "MessageStatus": "sent"}, token="wrong-token",
+                environ={"REMOTE_ADDR": "203.0.113.9"})
     rejections = [record.getMessage() for record in caplog.records if "rejected" in record.getMessage()]
     assert len(rejections) == 2
     assert "415" in rejections[0] and "content type 'text/plain'" in rejections[0]
-    assert "403" in rejections[1] and "X-Twilio-Signature" in rejections[1]
+    assert "403" in rejections[1] and "X-Twilio-Signature" in rejections[1] and "from 203.0.113.9" in rejections[1]
     assert not any(TOKEN in line or "wrong-token" in line for line in caplog.text.splitlines())
 
 
@@ -266,6 +276,109 @@ def test_a_locked_state_file_answers_503_and_recovers_when_the_lock_goes(monkeyp
     blocker.execute("ROLLBACK")
     assert message(sid("SM", 10), "sent") == 200
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
+def test_a_full_disk_answers_503_and_the_retry_is_counted_once_when_space_returns():
+    conn = connection()
+    number = 0
+    (pages,) = conn.execute("PRAGMA page_count").fetchone()
+    # As if the disk were full from here on: a write that needs a new page fails.
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    while message(sid("SM", 200 + number), "sent") == 200:
+        number += 1
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    assert message(sid("SM", 200 + number), "sent") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == number + 1
+
+
+def test_an_empty_file_in_the_multiprocess_folder_does_not_break_the_scrape():
+    empty = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) / "counter_4194999.db"
+    empty.touch()
+    try:
+        assert call("/metrics")[0] == 200
+    finally:
+        empty.unlink()
+
+
+def test_child_exit_removes_a_dead_workers_empty_files_and_keeps_its_counts(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    hooks = runpy.run_path(str(HERE / "gunicorn.conf.py"))
+    (tmp_path / "counter_101.db").touch()
+    (tmp_path / "histogram_101.db").write_bytes(b"\0" * 65536)
+    hooks["child_exit"](None, type("Worker", (), {"pid": 101}))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["histogram_101.db"]
+
+
+# --- hostile clients ---
+
+WSGI_TEXT = st.text(st.characters(max_codepoint=255), max_size=40)
+FIELD_NAMES = st.sampled_from(["MessageSid", "MessageStatus", "SmsSid", "CallSid", "CallStatus", "ErrorCode",
+                               "CallDuration"]) | st.text(max_size=12)
+FORM_BODIES = st.dictionaries(FIELD_NAMES, st.text(max_size=40), max_size=8).map(
+    lambda fields: urllib.parse.urlencode(fields).encode())
+REQUESTS = st.fixed_dictionaries({
+    "REQUEST_METHOD": st.sampled_from(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS"]) | st.text(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=10),
+    "PATH_INFO": st.sampled_from(["/webhooks/message", "/webhooks/call", "/health", "/metrics", "/"]) | WSGI_TEXT,
+    "QUERY_STRING": WSGI_TEXT,
+    "CONTENT_TYPE": st.sampled_from([FORM, FORM + "; charset=utf-8", "application/json", ""]) | WSGI_TEXT,
+    "CONTENT_LENGTH": st.none() | st.integers(-100, 10 ** 7).map(str) | WSGI_TEXT,
+    "HTTP_HOST": st.just("127.0.0.1") | WSGI_TEXT,
+    "HTTP_X_TWILIO_SIGNATURE": st.none() | WSGI_TEXT,
+    "HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS": st.none() | WSGI_TEXT,
+    "HTTP_ACCEPT": st.none() | st.just("application/openmetrics-text; version=1.0.0") | WSGI_TEXT,
+    "wsgi.url_scheme": st.sampled_from(["http", "https"]),
+})
+
+
+def call_raw(request, body):
+    """Call the app with a raw environ and no validator, as a hostile client's request reaches it."""
+    env = {key: val for key, val in request.items() if val is not None}
+    env["wsgi.input"] = io.BytesIO(body)
+    setup_testing_defaults(env)
+    answered = []
+    content = b"".join(te.app(env, lambda status, headers: answered.append(status)))
+    return int(answered[0][:3]), content
+
+
+def counter_table():
+    """Every count the state file holds."""
+    return connection().execute("SELECT name, label, value FROM counter ORDER BY name, label").fetchall()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=REQUESTS, body=st.binary(max_size=300) | FORM_BODIES)
+def test_no_request_gets_a_5xx_or_changes_a_count_without_a_valid_signature(request, body):
+    before = counter_table()
+    code, _ = call_raw(request, body)
+    assert code < 500
+    assert counter_table() == before
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(st.tuples(REQUESTS, FORM_BODIES), max_size=5))
+def test_unsigned_traffic_keeps_the_exposition_parseable_and_its_label_values_bounded(requests, monkeypatch):
+    monkeypatch.setattr(te, "AUTH_TOKENS", ())
+    for request, body in requests:
+        assert call_raw({**request, "CONTENT_LENGTH": str(len(body))}, body)[0] < 500
+    families = list(text_string_to_metric_families(call("/metrics")[2].decode()))
+    labels = {(family.name, key, val) for family in families for sample in family.samples
+              for key, val in sample.labels.items()}
+    statuses = {val for name, key, val in labels if key == "status"}
+    assert statuses <= set(te.KINDS["message"].statuses) | set(te.KINDS["call"].statuses)
+    assert {val for name, key, val in labels if key == "endpoint"} == {"message", "call"}
+    codes = {val for name, key, val in labels if key == "error_code"}
+    assert all(code in ("unknown", "other") or code.isdigit() and len(code) <= 6 for code in codes)
+
+
+def test_a_missing_signature_still_goes_through_the_librarys_constant_time_check(monkeypatch):
+    checked = []
+    original = te.RequestValidator.validate
+    monkeypatch.setattr(te.RequestValidator, "validate",
+                        lambda self, *args: checked.append(args[2]) or original(self, *args))
+    body = urllib.parse.urlencode({"MessageSid": sid("SM", 41), "MessageStatus": "sent"}).encode()
+    assert call("/webhooks/message", "POST", body)[0] == 403
+    assert checked == [""]
 
 
 # --- status metrics ---
@@ -387,9 +500,9 @@ def test_call_duration_comes_from_call_duration_seconds_not_billed_minutes():
 
 def test_delivery_time_runs_from_the_first_callback_to_delivered():
     now, kind = time.time(), te.KINDS["message"]
-    te.record_callback(te.db(), kind, sid("SM", 26), "queued", {}, now)
-    te.record_callback(te.db(), kind, sid("SM", 26), "delivered", {}, now + 7.5)
-    te.record_callback(te.db(), kind, sid("SM", 26), "delivered", {}, now + 9)
+    te.record_callback(connection(), kind, sid("SM", 26), "queued", {}, now)
+    te.record_callback(connection(), kind, sid("SM", 26), "delivered", {}, now + 7.5)
+    te.record_callback(connection(), kind, sid("SM", 26), "delivered", {}, now + 9)
     samples = scrape()
     assert value(samples, "twilio_message_delivery_seconds_sum") == 7.5
     assert value(samples, "twilio_message_delivery_seconds_count") == 1
@@ -399,7 +512,7 @@ def test_delivery_time_runs_from_the_first_callback_to_delivered():
 
 def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
     now = time.time()
-    conn = te.db()
+    conn = connection()
     te.record_callback(conn, te.KINDS["message"], sid("SM", 27), "sent", {}, now - te.RETENTION_SECONDS - 5)
     te.record_callback(conn, te.KINDS["message"], sid("SM", 28), "sent", {}, now)
     assert te.prune(conn, now) == 1
@@ -411,15 +524,15 @@ def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
 
 def test_pruning_runs_by_itself_on_the_request_path(monkeypatch):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
-    te.record_callback(te.db(), te.KINDS["message"], sid("SM", 29), "sent", {}, time.time() - 120)
-    te._local.prune_due = 0.0
+    te.record_callback(connection(), te.KINDS["message"], sid("SM", 29), "sent", {}, time.time() - 120)
+    te._state.prune_due = 0.0
     message(sid("SM", 30), "sent")
     assert value(scrape(), "twilio_message_status_gauge", status="sent") == 1
 
 
 def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     message(sid("SM", 31), "delivered")
-    te._local.key = None  # as after a restart
+    te._state.key = None  # as after a restart
     assert message(sid("SM", 31), "delivered") == 200
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="delivered") == 1
@@ -580,7 +693,9 @@ class Server:
 
     def metrics(self):
         """Scrape /metrics over HTTP and parse it."""
-        return parse_metrics(get(self.url + "/metrics")[1].decode())
+        code, body = get(self.url + "/metrics")
+        assert code == 200, body
+        return parse_metrics(body.decode())
 
     def stop(self):
         """Stop gunicorn gracefully and wait for it."""
@@ -721,6 +836,63 @@ def test_gunicorn_trusts_x_forwarded_proto_from_a_local_proxy_for_the_signed_url
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     assert value(server.metrics(), "twilio_message_callback_total", status="sent") == 1
+
+
+def test_sixteen_slow_clients_do_not_starve_a_real_callback(gunicorn):
+    server = gunicorn()
+    slow = []
+    for _ in range(16):
+        client = socket.create_connection(("127.0.0.1", server.port))
+        client.sendall(b"POST /webhooks/message HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM.encode())
+        slow.append(client)
+    try:
+        params = {"MessageSid": sid("SM", 42), "MessageStatus": "sent"}
+        request = urllib.request.Request(server.url + "/webhooks/message", urllib.parse.urlencode(params).encode(), {
+            "Content-Type": FORM,
+            "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(server.url + "/webhooks/message", params)})
+        with urllib.request.urlopen(request, timeout=2) as response:  # the contract: answered within 2 s
+            assert response.status == 200
+    finally:
+        for client in slow:
+            client.close()
+
+
+def worker_resources(server):
+    """{pid: (RSS in kB, open file descriptors)} of the current workers."""
+    resources = {}
+    for pid in server.workers():
+        rss = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)
+        resources[pid] = (int(rss), len(os.listdir(f"/proc/{pid}/fd")))
+    return resources
+
+
+def test_rss_and_open_files_stay_flat_under_sixty_seconds_of_load(gunicorn):
+    server = gunicorn()
+    clients = 4
+    ends = {"warm": time.monotonic() + 15, "end": time.monotonic() + 60}
+    samples = {}
+
+    def load(first):
+        number = first
+        while time.monotonic() < ends["end"] and number < first + 10 ** 6:
+            post_until_acknowledged(server.url, "/webhooks/message",
+                                    {"MessageSid": sid("SM", number), "MessageStatus": "sent"})
+            number += 1
+        return number - first
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        futures = [pool.submit(load, 10 ** 7 * (index + 1)) for index in range(clients)]
+        time.sleep(ends["warm"] - time.monotonic())
+        samples["warm"] = worker_resources(server)
+        sent = sum(future.result() for future in futures)
+    samples["end"] = worker_resources(server)
+    assert samples["warm"].keys() == samples["end"].keys()  # no worker died or was replaced
+    for pid, (rss_warm, fds_warm) in samples["warm"].items():
+        rss_end, fds_end = samples["end"][pid]
+        # The page cache may still fill as the file grows; anything past it would be a leak.
+        assert rss_end - rss_warm < te.CACHE_KIB + 1024, f"worker {pid} grew from {rss_warm} kB to {rss_end} kB"
+        assert fds_end <= fds_warm + clients, f"worker {pid} went from {fds_warm} to {fds_end} open files"
+    assert value(server.metrics(), "twilio_message_callback_total", status="sent") == sent
 
 
 def test_a_bad_setting_stops_gunicorn_with_a_message_naming_it(tmp_path):

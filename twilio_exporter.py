@@ -9,6 +9,7 @@ and the counts it moves are written in one transaction, so a callback answered 2
 exactly once, whichever worker took it and whichever serves the scrape. Only the HTTP-level
 metrics (requests by code, handling time) use prometheus_client's multiprocess files.
 """
+import glob
 import hashlib
 import http
 import json
@@ -23,6 +24,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
 log = logging.getLogger("twilio_exporter")
@@ -91,6 +93,7 @@ MAX_FORM_FIELDS = 100             # Twilio sends about 20
 MAX_ERROR_CODES = 200             # distinct error_code label values; later ones count as "other"
 BUSY_TIMEOUT_SECONDS = 5          # Twilio waits 15 s in all; answer 503 well before that
 PRUNE_INTERVAL_SECONDS = 60
+CACHE_KIB = 2048                  # SQLite page cache per worker: the most its memory grows by
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 if not log.handlers:
@@ -230,13 +233,16 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 BUMP = ("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) "
         "ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value")
 
-_local = threading.local()
+# One connection per worker process, used by one thread at a time: SQLite takes one writer
+# at a time anyway, and a connection per thread would multiply its page cache by the threads.
+_state = SimpleNamespace(key=None, conn=None, prune_due=0.0, lock=threading.Lock())
 
 
 def open_state(path):
     """Open the state file, switch it to WAL and create the tables."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA synchronous = NORMAL")  # safe against crashes under WAL
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     # Switching to WAL fails at once, busy timeout or not, while another worker holds a lock.
     for attempt in range(50):
         try:
@@ -250,13 +256,15 @@ def open_state(path):
     return conn
 
 
-def db():
-    """This process's (and thread's) connection, opened on first use and again after a fork."""
-    if getattr(_local, "key", None) != (os.getpid(), DB_PATH):
-        _local.conn = open_state(DB_PATH)
-        _local.key = (os.getpid(), DB_PATH)
-        _local.prune_due = 0.0
-    return _local.conn
+@contextmanager
+def state():
+    """This process's connection, one thread at a time; opened on first use and after a fork."""
+    with _state.lock:
+        if _state.key != (os.getpid(), DB_PATH):
+            _state.conn = open_state(DB_PATH)
+            _state.key = (os.getpid(), DB_PATH)
+            _state.prune_due = 0.0
+        yield _state.conn
 
 
 @contextmanager
@@ -334,8 +342,8 @@ def prune(conn, now):
 
 def prune_when_due(conn):
     """Prune at most once a minute per worker, on the request path."""
-    if time.monotonic() >= _local.prune_due:
-        _local.prune_due = time.monotonic() + PRUNE_INTERVAL_SECONDS
+    if time.monotonic() >= _state.prune_due:
+        _state.prune_due = time.monotonic() + PRUNE_INTERVAL_SECONDS
         pruned = prune(conn, time.time())
         if pruned:
             log.info("pruned %d messages and calls older than %d s", pruned, RETENTION_SECONDS)
@@ -386,7 +394,8 @@ class StateCollector:
 
     def collect(self):
         """Yield the callback metrics, every known label value present from the start."""
-        rows = {(name, label): value for name, label, value in db().execute("SELECT name, label, value FROM counter")}
+        with state() as conn:
+            rows = {(name, label): value for name, label, value in conn.execute("SELECT name, label, value FROM counter")}
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
                                          "Callbacks recognised as retries of one already recorded.", labels=["endpoint"])
         for kind in KINDS.values():
@@ -414,8 +423,21 @@ class StateCollector:
         yield from (errors, duplicates)
 
 
+class MetricsFiles(MultiProcessCollector):
+    """The multiprocess collector, passing over files too short to read.
+
+    A worker killed while starting can leave an empty file, which would otherwise break
+    every later scrape (prometheus/client_python#1199).
+    """
+
+    def collect(self):
+        """Merge every readable per-process file."""
+        files = [path for path in glob.glob(os.path.join(self._path, "*.db")) if os.path.getsize(path) >= 8]
+        return self.merge(files, accumulate=True)
+
+
 METRICS_REGISTRY = CollectorRegistry(support_collectors_without_names=True)
-MultiProcessCollector(METRICS_REGISTRY)
+MetricsFiles(METRICS_REGISTRY)
 METRICS_REGISTRY.register(StateCollector())
 metrics_app = make_wsgi_app(METRICS_REGISTRY)
 
@@ -479,17 +501,16 @@ def receive_callback(environ, kind):
     if status not in kind.statuses:
         log.warning("unknown %s %.64r for %s, counted as status=\"unknown\"", kind.status_fields[0], status, sid)
         status = "unknown"
-    conn = db()
-    if not record_callback(conn, kind, sid, status, form, time.time()):
-        log.debug("retry of %s %s recognised", sid, status)
-    prune_when_due(conn)
+    with state() as conn:
+        if not record_callback(conn, kind, sid, status, form, time.time()):
+            log.debug("retry of %s %s recognised", sid, status)
+        prune_when_due(conn)
     return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
 
 
 def health():
     """Prove the state file can be read and written, and say how the exporter runs."""
-    conn = db()
-    with transaction(conn):
+    with state() as conn, transaction(conn):
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
         tracked = dict(conn.execute("SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
     return answer(200, {
