@@ -278,6 +278,13 @@ def test_a_locked_state_file_answers_503_and_recovers_when_the_lock_goes(monkeyp
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
+def test_a_thread_waiting_behind_a_stuck_one_gets_503_after_the_busy_timeout(monkeypatch):
+    monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
+    with te.state():
+        assert message(sid("SM", 43), "sent") == 503
+    assert message(sid("SM", 43), "sent") == 200
+
+
 def test_a_full_disk_answers_503_and_the_retry_is_counted_once_when_space_returns():
     conn = connection()
     number = 0

@@ -259,12 +259,17 @@ def open_state(path):
 @contextmanager
 def state():
     """This process's connection, one thread at a time; opened on first use and after a fork."""
-    with _state.lock:
+    # Waiting threads give up as SQLite's own busy timeout does, so Twilio gets its 503 in time.
+    if not _state.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+        raise sqlite3.OperationalError("database is locked (busy in another thread of this worker)")
+    try:
         if _state.key != (os.getpid(), DB_PATH):
             _state.conn = open_state(DB_PATH)
             _state.key = (os.getpid(), DB_PATH)
             _state.prune_due = 0.0
         yield _state.conn
+    finally:
+        _state.lock.release()
 
 
 @contextmanager
