@@ -1,9 +1,10 @@
 # make run: build the virtualenv and serve on :8080.  make test: build it and run the suite.
+# make check-deploy: check deploy/ (installs promtool).  URL=... make smoke: check a running exporter.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test smoke check-deploy clean
 
 $(BIN)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,14 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# URL=http://host:8080 make smoke: curl checks of a running exporter (signed with TWILIO_AUTH_TOKEN if set).
+smoke:
+	bash deploy/smoke.sh
+
+# promtool on the alert rules and a live scrape, the dashboard's JSON, systemd-analyze on the unit.
+check-deploy: $(BIN)/.installed
+	BIN=$(BIN) bash deploy/check-deploy.sh
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache __pycache__

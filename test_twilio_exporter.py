@@ -5,6 +5,7 @@ gunicorn servers on loopback.
 """
 import concurrent.futures
 import io
+import json
 import os
 import re
 import runpy
@@ -932,6 +933,58 @@ def test_the_file_copied_alone_and_run_with_plain_gunicorn_reports_exact_counts(
         assert (alone / "twilio_exporter.sqlite3").exists()
     finally:
         server.stop()
+
+
+# --- deployment files ---
+
+def exported_metric_names():
+    """Every sample name /metrics can show (error codes appear once there is one)."""
+    message(sid("SM", 44), "failed", ErrorCode="30003")
+    names = set()
+    for family in text_string_to_metric_families(call("/metrics")[2].decode()):
+        names |= {sample.name for sample in family.samples}
+    return names
+
+
+def test_the_dashboard_uses_the_datasource_variable_and_has_every_panel():
+    dashboard = json.loads((HERE / "deploy" / "grafana-dashboard.json").read_text())
+    assert [variable["name"] for variable in dashboard["templating"]["list"]] == ["datasource"]
+    assert all(panel["datasource"]["uid"] == "${datasource}" for panel in dashboard["panels"])
+    titles = " | ".join(panel["title"].lower() for panel in dashboard["panels"])
+    for needed in ("delivery success rate", "callbacks per minute by status", "status distribution",
+                   "failures by error code", "call completion rate", "call duration quantiles",
+                   "delivery latency quantiles", "webhook requests", "webhook handling latency"):
+        assert needed in titles, needed
+
+
+def test_the_dashboard_and_alerts_query_only_metrics_the_exporter_exports():
+    exported = exported_metric_names()
+    dashboard = json.loads((HERE / "deploy" / "grafana-dashboard.json").read_text())
+    queries = " ".join(target["expr"] for panel in dashboard["panels"] for target in panel["targets"])
+    queries += (HERE / "deploy" / "alerts.yml").read_text()
+    used = set(re.findall(r"\btwilio_[a-z_]+", queries))
+    assert used and used <= exported, used - exported
+
+
+def test_the_example_environment_file_lists_every_setting():
+    env_file = (HERE / "deploy" / "twilio-exporter.env").read_text()
+    sources = (HERE / "twilio_exporter.py").read_text() + (HERE / "gunicorn.conf.py").read_text()
+    settings = set(re.findall(r'config\("([A-Z_]+)"', sources)) | {"TWILIO_EXPORTER_BIND", "TWILIO_EXPORTER_WORKERS",
+                                                                   "PROMETHEUS_MULTIPROC_DIR"}
+    for setting in settings:
+        assert f"#{setting}=" in env_file, setting
+
+
+def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():
+    unit = (HERE / "deploy" / "twilio-exporter.service").read_text().splitlines()
+    for directive in ("DynamicUser=yes", "StateDirectory=twilio-exporter", "RuntimeDirectory=twilio-exporter",
+                      "EnvironmentFile=/etc/twilio-exporter/twilio-exporter.env", "Restart=on-failure",
+                      "KillMode=mixed", "ExecReload=/bin/kill -s HUP $MAINPID", "NoNewPrivileges=yes",
+                      "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "PrivateDevices=yes",
+                      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "SystemCallFilter=@system-service",
+                      "CapabilityBoundingSet="):
+        assert directive in unit, directive
+    assert any("gunicorn -c /opt/twilio-exporter/gunicorn.conf.py twilio_exporter:app" in line for line in unit)
 
 
 # --- documentation ---

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Smoke test of a running exporter with curl: `URL=http://host:8080 make smoke`.
+# Signs its callbacks with the first token of TWILIO_AUTH_TOKEN when that is set (openssl, or
+# python3 without it). Prints PASS or FAIL per step; exits non-zero if any step failed.
+set -u
+URL=${URL:-http://127.0.0.1:8080}
+URL=${URL%/}
+TOKEN=${TWILIO_AUTH_TOKEN:-}
+TOKEN=${TOKEN%%,*}
+failures=0
+
+step() {  # step NAME OK(0/1) DETAIL
+  if [ "$2" = 0 ]; then echo "PASS  $1"; else echo "FAIL  $1: $3"; failures=$((failures + 1)); fi
+}
+
+signature() {  # signature URL NAME VALUE [NAME VALUE ...], names already sorted
+  local data=$1; shift
+  while [ $# -gt 0 ]; do data="$data$1$2"; shift 2; done
+  if command -v openssl >/dev/null; then
+    printf '%s' "$data" | openssl dgst -sha1 -hmac "$TOKEN" -binary | base64
+  else
+    DATA=$data TOKEN=$TOKEN python3 -c 'import base64, hashlib, hmac, os
+print(base64.b64encode(hmac.new(os.environ["TOKEN"].encode(), os.environ["DATA"].encode(), hashlib.sha1).digest()).decode())'
+  fi
+}
+
+post() {  # post PATH NAME VALUE [NAME VALUE ...]; prints the HTTP code
+  local path=$1; shift
+  local args=() pairs=("$@")
+  while [ $# -gt 0 ]; do args+=(--data-urlencode "$1=$2"); shift 2; done
+  local headers=()
+  [ -n "$TOKEN" ] && headers=(-H "X-Twilio-Signature: $(signature "$URL$path" "${pairs[@]}")")
+  curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${headers[@]}" "${args[@]}" "$URL$path"
+}
+
+count() {  # count METRIC_LINE_PREFIX: the value of one sample on /metrics, 0 if absent
+  curl -s --max-time 10 "$URL/metrics" | awk -v prefix="$1" 'index($0, prefix " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
+}
+
+echo "Smoke test of $URL ($([ -n "$TOKEN" ] && echo signed || echo unsigned))"
+health=$(curl -s --max-time 10 -w ' %{http_code}' "$URL/health")
+case "$health" in *'"status": "ok"'*' 200') step "/health" 0 ;; *) step "/health" 1 "$health" ;; esac
+
+message_metric='twilio_message_callback_total{status="delivered"}'
+call_metric='twilio_call_callback_total{status="completed"}'
+messages_before=$(count "$message_metric")
+calls_before=$(count "$call_metric")
+
+id=$(printf '%032x' "$(date +%s%N)")
+code=$(post /webhooks/message MessageSid "SM$id" MessageStatus delivered)
+step "signed message callback" "$([ "$code" = 200 ]; echo $?)" "HTTP $code (403: the token or URL does not match what the exporter checks)"
+code=$(post /webhooks/call CallDuration 7 CallSid "CA$id" CallStatus completed)
+step "signed call callback" "$([ "$code" = 200 ]; echo $?)" "HTTP $code"
+
+messages_after=$(count "$message_metric")
+calls_after=$(count "$call_metric")
+step "/metrics shows the message" "$(awk -v a="$messages_after" -v b="$messages_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
+  "$message_metric went from $messages_before to $messages_after"
+step "/metrics shows the call" "$(awk -v a="$calls_after" -v b="$calls_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
+  "$call_metric went from $calls_before to $calls_after"
+
+[ "$failures" = 0 ] && echo "smoke test passed" || echo "smoke test FAILED: $failures step(s)"
+exit "$((failures > 0))"
