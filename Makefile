@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test smoke check-deploy clean
+.PHONY: venv run test smoke check-deploy clean
 
 $(BIN)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,8 @@ $(BIN)/.installed: setup.cfg
 	  print(p['options']['install_requires'] + p['options.extras_require']['test'])" \
 	  | xargs $(BIN)/pip install --quiet
 	touch $@
+
+venv: $(BIN)/.installed
 
 run: $(BIN)/.installed
 	$(BIN)/gunicorn -c gunicorn.conf.py twilio_exporter:app
