@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv run test smoke check-deploy clean
+.PHONY: venv run test bench smoke check-deploy clean
 
 $(BIN)/.installed: setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# The exporter against a bare WSGI ceiling with wrk; BENCH_ARGS=--smoke for a tiny run that only proves it works.
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # URL=http://host:8080 make smoke: curl checks of a running exporter (signed with TWILIO_AUTH_TOKEN if set).
 smoke:

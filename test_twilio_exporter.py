@@ -530,6 +530,21 @@ def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
 
 
+def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
+    conn = connection()
+    kind, long_ago = te.KINDS["message"], time.time() - te.RETENTION_SECONDS - 60
+    for number in range(3000):
+        te.record_callback(conn, kind, sid("SM", number), "sent", {}, long_ago)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    full = state.stat().st_size
+    assert te.prune(conn, time.time()) == te.PRUNE_BATCH
+    assert te.prune(conn, time.time()) == 3000 - te.PRUNE_BATCH
+    assert te.prune(conn, time.time()) == 0
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert conn.execute("PRAGMA freelist_count").fetchone() == (0,)
+    assert state.stat().st_size < full / 4
+
+
 def test_pruning_runs_by_itself_on_the_request_path(monkeypatch):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
     te.record_callback(connection(), te.KINDS["message"], sid("SM", 29), "sent", {}, time.time() - 120)

@@ -1,0 +1,281 @@
+"""make bench: the exporter beside a bare WSGI ceiling under identical gunicorn settings.
+
+wrk replays pre-signed status callbacks (a realistic mix of sent, delivered, undelivered with
+an ErrorCode, and Twilio's retries) at both apps in alternating rounds, then the exporter alone
+is measured at a fixed offered load, and with 1,000 and 1,000,000 tracked messages.
+This is a benchmark, not a test: it prints numbers and asserts nothing.
+"""
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = Path(tempfile.mkdtemp(prefix="twilio_exporter-bench-"))
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(WORK / "bench-metrics"))
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+sys.path.insert(0, str(ROOT))
+import twilio_exporter as te  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+TOKEN = "bench-token"
+PORT = 18555
+ERROR_CODES = ("30003", "30005", "30006", "30007", "30008")
+
+
+def ensure_wrk():
+    """Find wrk, installing Debian's package when root; otherwise say how."""
+    if not shutil.which("wrk"):
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            sys.exit("make bench needs wrk: sudo apt-get install wrk")
+        print("installing Debian's wrk package", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+
+
+def callbacks(messages, first):
+    """Signed raw HTTP requests: each message sent then delivered or undelivered, 10% retried."""
+    validator = RequestValidator(TOKEN)
+    url = f"http://127.0.0.1:{PORT}/webhooks/message"
+    requests = []
+    for number in range(first, first + messages):
+        message_sid = f"SM{number:032x}"
+        final = {"MessageStatus": "undelivered", "ErrorCode": ERROR_CODES[number % 5]} if number % 7 == 0 \
+            else {"MessageStatus": "delivered", "RawDlrDoneDate": "2611281200"}
+        for fields in ({"MessageStatus": "sent"}, final):
+            params = {"MessageSid": message_sid, "SmsSid": message_sid, "AccountSid": "AC" + "1" * 32,
+                      "From": "+15557654321", "To": "+15551234567", "ApiVersion": "2010-04-01",
+                      "SmsStatus": fields["MessageStatus"], **fields}
+            body = urllib.parse.urlencode(params)
+            request = (f"POST /webhooks/message HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n"
+                       f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+                       f"X-Twilio-Signature: {validator.compute_signature(url, params)}\r\n"
+                       f"I-Twilio-Idempotency-Token: {message_sid}-{fields['MessageStatus']}\r\n\r\n{body}")
+            requests.append(request)
+            if number % 10 == 3:
+                requests.append(request)  # Twilio's retry of the same callback
+    return requests
+
+
+def lua_script(requests, path, delay_ms=0):
+    """Write a wrk script that replays the requests, each wrk thread its own slice, in order."""
+    def lua_string(text):
+        """A Lua string literal; long brackets would turn CRLF into LF."""
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\n", "\\n") + '"'
+
+    lines = ["local requests = {"] + [lua_string(request) + "," for request in requests] + ["}", f"""
+local threads, next_id = {{}}, 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  index = id + 1
+  step = tonumber(args[1]) or 1
+end
+function request()
+  local r = requests[index]
+  index = index + step
+  if index > #requests then index = (index - 1) % #requests + 1 end
+  return r
+end
+{"function delay() return " + str(delay_ms) + " end" if delay_ms else ""}
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_us=%d non2xx=%d errors=%d p50_us=%d p99_us=%d\\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""]
+    path.write_text("\n".join(lines))
+    return path
+
+
+class Gunicorn:
+    """gunicorn with the production config, serving one app on PORT."""
+
+    def __init__(self, app, workers, db):
+        env = {**os.environ, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_EXPORTER_BIND": f"127.0.0.1:{PORT}",
+               "TWILIO_EXPORTER_WORKERS": str(workers), "TWILIO_EXPORTER_DB": str(db),
+               "TWILIO_EXPORTER_LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(WORK / "metrics"),
+               "HOME": str(WORK), "PYTHONPATH": str(ROOT)}
+        self.log = open(WORK / "gunicorn.log", "ab")
+        self.process = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c",
+                                         str(ROOT / "gunicorn.conf.py"), app], cwd=ROOT, env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=1)
+                return
+            except urllib.error.HTTPError:
+                return  # the ceiling answers whatever it answers: it is up
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"gunicorn did not start; see {WORK / 'gunicorn.log'}")
+
+    def workers(self):
+        """Worker pids."""
+        return [int(pid) for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+
+    def stop(self):
+        """Stop and wait."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def wrk(script, seconds, connections, threads=2):
+    """Run wrk once; return its RESULT fields."""
+    output = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
+                             f"http://127.0.0.1:{PORT}", "--", str(threads)],
+                            capture_output=True, text=True, check=True).stdout
+    fields = dict(re.findall(r"(\w+)=(\d+)", output.split("RESULT", 1)[1]))
+    result = {key: int(val) for key, val in fields.items()}
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def throughput(args, main_lua, warm_lua):
+    """Alternate ceiling and exporter rounds; return req/s lists and the exporter's non-2xx count."""
+    rates = {"ceiling": [], "exporter": []}
+    bad = {"ceiling": 0, "exporter": 0}
+    for round_number in range(args.rounds):
+        for name, app in (("ceiling", "bench.ceiling:app"), ("exporter", "twilio_exporter:app")):
+            server = Gunicorn(app, args.workers, WORK / f"throughput-{round_number}.sqlite3")
+            try:
+                wrk(warm_lua, 1, args.connections)
+                result = wrk(main_lua, args.seconds, args.connections)
+            finally:
+                server.stop()
+            rates[name].append(result["rps"])
+            bad[name] += result["non2xx"] + result["errors"]
+            print(f"  round {round_number + 1} {name:8} {result['rps']:8.0f} req/s", flush=True)
+    return rates, bad
+
+
+def populate(db, messages):
+    """Fill a state file with tracked messages, as record_callback would leave them."""
+    conn = te.open_state(str(db))
+    now = time.time()
+    statuses = ("delivered",) * 17 + ("undelivered", "undelivered", "sent")
+    with te.transaction(conn):
+        conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?)", (
+            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05) for n in range(messages)))
+        for status in set(statuses):
+            count = sum(1 for n in range(20) if statuses[n] == status) * messages // 20
+            conn.executemany(te.BUMP, [("twilio_message_status_gauge", status, count),
+                                       ("twilio_message_callback_total", status, count)])
+    conn.close()
+
+
+def scrape_ms(samples):
+    """Median time of a /metrics scrape over HTTP, in ms."""
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=10).read()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def rss_mb(server):
+    """The largest worker RSS, in MB."""
+    return max(int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+               for pid in server.workers()) / 1024
+
+
+def main():
+    """Run every measurement and print one table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that only proves the bench works")
+    args = parser.parse_args()
+    smoke = args.smoke
+    args.messages = 2_000 if smoke else 40_000
+    args.rounds, args.seconds, args.workers, args.connections = (1, 1, 2, 8) if smoke else (3, 8, 4, 32)
+    args.tracked = (1_000, 20_000) if smoke else (1_000, 1_000_000)
+    ensure_wrk()
+
+    print(f"generating {args.messages} signed message callbacks", flush=True)
+    requests = callbacks(args.messages, 0)
+    main_lua = lua_script(requests, WORK / "main.lua")
+    warm_lua = lua_script(callbacks(500, 10 ** 9), WORK / "warm.lua")
+    print(f"{len(requests)} requests ({len(set(requests))} distinct); throughput rounds:", flush=True)
+    rates, bad = throughput(args, main_lua, warm_lua)
+
+    print("latency at a fixed offered load of 1,000 req/s", flush=True)
+    server = Gunicorn("twilio_exporter:app", args.workers, WORK / "latency.sqlite3")
+    try:
+        # Each connection waits `delay` after each answer, so 50 connections offer about 1,000 req/s.
+        connections = 50
+        fixed = wrk(lua_script(requests, WORK / "fixed.lua", delay_ms=connections * 1000 // 1000), 2 if smoke else 15,
+                    connections)
+    finally:
+        server.stop()
+
+    scrapes, rss, sizes = {}, None, {}
+    for tracked in args.tracked:
+        print(f"scrapes with {tracked:,} tracked messages", flush=True)
+        db = WORK / f"tracked-{tracked}.sqlite3"
+        populate(db, tracked)
+        server = Gunicorn("twilio_exporter:app", args.workers, db)
+        try:
+            scrape_ms(10)
+            scrapes[tracked] = scrape_ms(20 if smoke else 200)
+            wrk(main_lua, 1 if smoke else 5, args.connections)  # callbacks on top of the tracked messages
+            rss = rss_mb(server)
+        finally:
+            server.stop()
+        sizes["before"] = db.stat().st_size
+    conn = te.open_state(str(db))
+    pruned, started, batches = 0, time.perf_counter(), []
+    while True:  # a day later, all of them expired: prune batch by batch, as the workers would
+        batch_started = time.perf_counter()
+        count = te.prune(conn, time.time() + te.RETENTION_SECONDS)
+        batches.append(time.perf_counter() - batch_started)
+        pruned += count
+        if count < te.PRUNE_BATCH:
+            break
+    prune_seconds = time.perf_counter() - started
+    conn.close()
+    sizes["after"] = db.stat().st_size
+
+    ceiling, exporter = statistics.median(rates["ceiling"]), statistics.median(rates["exporter"])
+    small, large = args.tracked
+    rows = [
+        ("throughput: ceiling (bare WSGI)", f"{ceiling:,.0f} req/s", f"non-2xx or errors: {bad['ceiling']}"),
+        ("throughput: exporter", f"{exporter:,.0f} req/s", f"non-2xx or errors: {bad['exporter']}"),
+        ("throughput ratio exporter/ceiling", f"{exporter / ceiling:.2f}", "target >= 0.60"),
+        ("latency p50 at 1,000 req/s offered", f"{fixed['p50_us'] / 1000:.2f} ms",
+         f"achieved {fixed['rps']:,.0f} req/s"),
+        ("latency p99 at 1,000 req/s offered", f"{fixed['p99_us'] / 1000:.2f} ms", "target <= 10 ms"),
+        (f"/metrics scrape, {small:,} tracked messages", f"{scrapes[small]:.2f} ms", "median"),
+        (f"/metrics scrape, {large:,} tracked messages", f"{scrapes[large]:.2f} ms",
+         f"{scrapes[large] / scrapes[small]:.2f}x the small one; target <= 2x"),
+        (f"RSS per worker after {large:,} tracked", f"{rss:.1f} MB", "largest worker; target <= 40 MB"),
+        (f"state file with {large:,} tracked", f"{sizes['before'] / 1e6:.1f} MB", ""),
+        ("state file after pruning them", f"{sizes['after'] / 1e6:.2f} MB",
+         f"{pruned:,} pruned in {prune_seconds:.1f} s, {te.PRUNE_BATCH:,} a batch, "
+         f"longest batch {max(batches) * 1000:.0f} ms"),
+    ]
+    print(f"\ntwilio-exporter bench, {time.strftime('%Y-%m-%d')}, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, gunicorn gthread x{args.workers} workers, "
+          f"{args.connections} connections{' (SMOKE RUN: numbers mean nothing)' if smoke else ''}\n")
+    print("| measure | value | note |\n|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    shutil.rmtree(WORK, ignore_errors=True) if not os.environ.get("BENCH_KEEP") else print("kept", WORK)
+
+
+if __name__ == "__main__":
+    main()
