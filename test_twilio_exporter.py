@@ -4,6 +4,8 @@ In-process tests drive `app` through wsgiref's validator; integration tests star
 gunicorn servers on loopback.
 """
 import concurrent.futures
+import http.server
+import threading
 import io
 import json
 import os
@@ -36,6 +38,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "test-token-primary"
+ACCOUNT = "AC" + "a" * 32
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -652,11 +655,24 @@ def import_with(env, cwd=HERE):
     ("TWILIO_EXPORTER_PUBLIC_URL", "hooks.example.com"),
     ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/?a=1"),
     ("TWILIO_EXPORTER_LOG_LEVEL", "chatty"),
+    ("TWILIO_ACCOUNT_SID", "not-a-sid"),
+    ("TWILIO_EXPORTER_POLL_INTERVAL", "0"),
+    ("TWILIO_EXPORTER_API_URL", "api.twilio.com"),
+    ("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms;calls"),
 ])
 def test_a_bad_setting_stops_start_up_naming_the_variable_and_value(name, raw, tmp_path):
     process = import_with({name: raw, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
     assert process.returncode != 0
     assert f"Config '{name}' has value '{raw}'" in process.stderr
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"TWILIO_ACCOUNT_SID": ACCOUNT}, "TWILIO_ACCOUNT_SID"),
+    ({"TWILIO_API_KEY": "SK" + "b" * 32}, "TWILIO_API_SECRET"),
+])
+def test_polling_settings_that_cannot_work_stop_start_up(env, named, tmp_path):
+    process = import_with({**env, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
+    assert process.returncode != 0 and named in process.stderr
 
 
 def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path):
@@ -950,11 +966,168 @@ def test_the_file_copied_alone_and_run_with_plain_gunicorn_reports_exact_counts(
         server.stop()
 
 
+# --- account polling ---
+
+class FakeTwilioApi(http.server.ThreadingHTTPServer):
+    """Twilio's REST API for Balance.json and Usage/Records/Today.json, on loopback.
+
+    It counts calls per operation, and `mode` makes it answer normally, 500, 401, or hang.
+    """
+    daemon_threads = True
+
+    def __init__(self):
+        self.calls = {"balance": 0, "usage": 0}
+        self.mode = "ok"
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), FakeTwilioHandler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
+    """Answers as Twilio's API does."""
+
+    def do_GET(self):
+        """Serve one API call."""
+        operation = {f"/2010-04-01/Accounts/{ACCOUNT}/Balance.json": "balance",
+                     f"/2010-04-01/Accounts/{ACCOUNT}/Usage/Records/Today.json": "usage"}.get(self.path.split("?")[0])
+        with self.server.lock:
+            if operation:
+                self.server.calls[operation] += 1
+        if self.server.mode == "hang":
+            time.sleep(30)
+            return
+        if operation is None or self.server.mode != "ok":
+            code = {"401": 401, "500": 500}.get(self.server.mode, 404)
+            body = {"code": 20003 if code == 401 else 20500, "message": "Authenticate" if code == 401 else "Internal",
+                    "more_info": "https://www.twilio.com/docs/errors/20003", "status": code}
+        else:
+            code = 200
+            body = {"account_sid": ACCOUNT, "balance": "42.50", "currency": "USD"} if operation == "balance" else {
+                "usage_records": [
+                    {"account_sid": ACCOUNT, "category": "sms", "count": "120", "count_unit": "messages",
+                     "usage": "125", "usage_unit": "segments", "price": "0.98", "price_unit": "usd"},
+                    {"account_sid": ACCOUNT, "category": "calls", "count": "7", "count_unit": "calls",
+                     "usage": "31", "usage_unit": "minutes", "price": "0.43", "price_unit": "usd"},
+                    {"account_sid": ACCOUNT, "category": "recordings", "count": "2", "count_unit": "recordings",
+                     "usage": "3", "usage_unit": "minutes", "price": "0.01", "price_unit": "usd"},
+                    {"account_sid": ACCOUNT, "category": "totalprice", "count": "0", "count_unit": "",
+                     "usage": "1.42", "usage_unit": "usd", "price": "1.42", "price_unit": "usd"}],
+                "first_page_uri": self.path, "next_page_uri": None, "previous_page_uri": None,
+                "uri": self.path, "page": 0, "page_size": 50, "start": 0, "end": 3}
+        content = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, *args):
+        """Stay quiet."""
+
+
+@pytest.fixture
+def fake_api():
+    """A fake Twilio REST API for one test."""
+    api = FakeTwilioApi()
+    yield api
+    api.shutdown()
+    api.server_close()
+
+
+def polling_server(gunicorn, fake_api, interval=2, **env):
+    """The exporter with account polling on, against the fake API."""
+    return gunicorn(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_EXPORTER_API_URL=fake_api.url,
+                    TWILIO_EXPORTER_POLL_INTERVAL=str(interval), **env)
+
+
+def scrape_concurrently(server, scrapes=40):
+    """Many scrapes at once, spread over the workers; every one must answer 200 within 5 s."""
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: urllib.request.urlopen(server.url + "/metrics", timeout=5).status,
+                              range(scrapes)))
+    assert codes == [200] * scrapes
+
+
+def wait_for(condition, seconds=10):
+    """Poll a condition until it holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.1)
+
+
+def test_balance_and_usage_are_exported_with_one_api_call_per_interval_across_workers(gunicorn, fake_api):
+    server = polling_server(gunicorn, fake_api, interval=3)
+    scrape_concurrently(server)
+    wait_for(lambda: ("twilio_account_balance", (("currency", "USD"),)) in server.metrics())
+    samples = server.metrics()
+    assert fake_api.calls == {"balance": 1, "usage": 1}
+    assert value(samples, "twilio_account_balance", currency="USD") == 42.5
+    assert value(samples, "twilio_usage_count", category="sms", count_unit="messages") == 120
+    assert value(samples, "twilio_usage_amount", category="calls", usage_unit="minutes") == 31
+    assert value(samples, "twilio_usage_price", category="totalprice", currency="USD") == 1.42
+    assert ("twilio_usage_count", (("category", "recordings"), ("count_unit", "recordings"))) not in samples
+    assert value(samples, "twilio_api_errors_total", operation="balance") == 0
+    assert time.time() - value(samples, "twilio_api_last_success_timestamp_seconds", operation="usage") < 60
+    time.sleep(3)
+    scrape_concurrently(server)
+    wait_for(lambda: fake_api.calls == {"balance": 2, "usage": 2})
+    time.sleep(1)
+    assert fake_api.calls == {"balance": 2, "usage": 2}
+
+
+def test_all_usage_categories_when_asked(gunicorn, fake_api):
+    server = polling_server(gunicorn, fake_api, TWILIO_EXPORTER_USAGE_CATEGORIES="all")
+    scrape_concurrently(server, 1)
+    wait_for(lambda: ("twilio_usage_count", (("category", "recordings"), ("count_unit", "recordings")))
+             in server.metrics())
+
+
+def test_an_api_outage_keeps_the_last_values_counts_errors_and_scrapes_still_answer(gunicorn, fake_api):
+    server = polling_server(gunicorn, fake_api)
+    scrape_concurrently(server, 1)
+    wait_for(lambda: ("twilio_account_balance", (("currency", "USD"),)) in server.metrics())
+    succeeded = value(server.metrics(), "twilio_api_last_success_timestamp_seconds", operation="balance")
+    fake_api.mode = "500"
+    time.sleep(2)
+    scrape_concurrently(server)
+    wait_for(lambda: value(server.metrics(), "twilio_api_errors_total", operation="usage") == 1)
+    samples = server.metrics()
+    assert value(samples, "twilio_api_errors_total", operation="balance") == 1
+    assert value(samples, "twilio_account_balance", currency="USD") == 42.5
+    assert value(samples, "twilio_api_last_success_timestamp_seconds", operation="balance") == succeeded
+
+
+def test_a_hanging_api_never_holds_a_scrape_and_counts_as_an_error_after_the_timeout(gunicorn, fake_api):
+    fake_api.mode = "hang"
+    server = polling_server(gunicorn, fake_api, interval=30)
+    scrape_concurrently(server)  # each within 5 s, though the API does not answer for 30
+    wait_for(lambda: value(server.metrics(), "twilio_api_errors_total", operation="balance") == 1,
+             seconds=te.API_TIMEOUT_SECONDS + 5)
+    assert fake_api.calls["balance"] == 1
+
+
+def test_bad_credentials_are_logged_once_per_interval_with_a_hint_and_no_secret(gunicorn, fake_api, tmp_path):
+    fake_api.mode = "401"
+    server = polling_server(gunicorn, fake_api, interval=30, TWILIO_API_KEY="SK" + "b" * 32,
+                            TWILIO_API_SECRET="very-secret-api-secret")
+    for _ in range(5):
+        scrape_concurrently(server, 8)
+    wait_for(lambda: value(server.metrics(), "twilio_api_errors_total", operation="usage") == 1)
+    log = Path(server.log.name).read_text()
+    failures = [line for line in log.splitlines() if "Twilio API" in line]
+    assert len(failures) == 2, failures  # balance and usage, once each
+    assert all("HTTP 401" in line and "20003" in line and "TWILIO_API_KEY" in line for line in failures)
+    assert "very-secret-api-secret" not in log and TOKEN not in log
+
+
 # --- deployment files ---
 
-def exported_metric_names():
+def exported_metric_names(monkeypatch):
     """Every sample name /metrics can show (error codes appear once there is one)."""
     message(sid("SM", 44), "failed", ErrorCode="30003")
+    with_polled_account(monkeypatch)
     names = set()
     for family in text_string_to_metric_families(call("/metrics")[2].decode()):
         names |= {sample.name for sample in family.samples}
@@ -968,12 +1141,13 @@ def test_the_dashboard_uses_the_datasource_variable_and_has_every_panel():
     titles = " | ".join(panel["title"].lower() for panel in dashboard["panels"])
     for needed in ("delivery success rate", "callbacks per minute by status", "status distribution",
                    "failures by error code", "call completion rate", "call duration quantiles",
-                   "delivery latency quantiles", "webhook requests", "webhook handling latency"):
+                   "delivery latency quantiles", "webhook requests", "webhook handling latency",
+                   "account balance", "spend today per category", "api polling"):
         assert needed in titles, needed
 
 
-def test_the_dashboard_and_alerts_query_only_metrics_the_exporter_exports():
-    exported = exported_metric_names()
+def test_the_dashboard_and_alerts_query_only_metrics_the_exporter_exports(monkeypatch):
+    exported = exported_metric_names(monkeypatch)
     dashboard = json.loads((HERE / "deploy" / "grafana-dashboard.json").read_text())
     queries = " ".join(target["expr"] for panel in dashboard["panels"] for target in panel["targets"])
     queries += (HERE / "deploy" / "alerts.yml").read_text()
@@ -1004,11 +1178,24 @@ def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():
 
 # --- documentation ---
 
-def test_every_metric_and_setting_is_in_the_readme():
+def with_polled_account(monkeypatch):
+    """Turn account polling on in-process, with answers already polled and no API calls."""
+    monkeypatch.setattr(te, "ACCOUNT_SID", ACCOUNT)
+    monkeypatch.setattr(te, "poll_when_due", lambda conn: None)
+    usage = [{"category": "sms", "count": 3.0, "count_unit": "messages", "usage": 3.0, "usage_unit": "segments",
+              "price": 0.02, "currency": "USD"}]
+    with te.state() as conn, te.transaction(conn):
+        conn.executemany("INSERT INTO poll VALUES (?, 0, ?, 0, ?)", [
+            ("balance", time.time(), json.dumps({"balance": 9.5, "currency": "USD"})),
+            ("usage", time.time(), json.dumps(usage))])
+
+
+def test_every_metric_and_setting_is_in_the_readme(monkeypatch):
     readme = (HERE / "README.md").read_text()
+    with_polled_account(monkeypatch)
     metric_names = {family.name + "_total" if family.type == "counter" else family.name
                     for family in text_string_to_metric_families(call("/metrics")[2].decode())}
-    assert len(metric_names) == 10
+    assert len(metric_names) == 16
     for name in metric_names:
         assert f"`{name}`" in readme, name
     sources = (HERE / "twilio_exporter.py").read_text() + (HERE / "gunicorn.conf.py").read_text()

@@ -66,6 +66,21 @@ def public_url(raw):
     return raw.rstrip("/")
 
 
+def account_sid(raw):
+    """Check an account SID: AC and 32 hex digits."""
+    if not re.fullmatch(r"AC[0-9a-fA-F]{32}", raw):
+        raise ValueError("Not an account SID (AC and 32 hex digits).")
+    return raw
+
+
+def category_list(raw):
+    """Split a comma-separated list of usage categories; "all" keeps every one."""
+    categories = tuple(category.strip() for category in raw.split(",") if category.strip())
+    if not categories or not all(re.fullmatch(r"[a-z0-9-]+", category) for category in categories):
+        raise ValueError("Not a comma-separated list of usage categories such as sms,calls, or all.")
+    return categories
+
+
 def log_level(raw):
     """Check a logging level name."""
     if raw.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -88,11 +103,23 @@ DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(
     os.environ.get("STATE_DIRECTORY", "").split(":")[0] or ".", "twilio_exporter.sqlite3"), state_path)
 RETENTION_SECONDS = config("TWILIO_EXPORTER_RETENTION", "86400", positive_int)
 LOG_LEVEL = config("TWILIO_EXPORTER_LOG_LEVEL", "INFO", log_level)
+ACCOUNT_SID = config("TWILIO_ACCOUNT_SID", "", lambda raw: raw and account_sid(raw))
+API_KEY = config("TWILIO_API_KEY", "")
+API_SECRET = config("TWILIO_API_SECRET", "")
+API_URL = config("TWILIO_EXPORTER_API_URL", "https://api.twilio.com", public_url)
+POLL_INTERVAL_SECONDS = config("TWILIO_EXPORTER_POLL_INTERVAL", "60", positive_int)
+USAGE_CATEGORIES = config("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms,mms,calls,totalprice", category_list)
+if bool(API_KEY) != bool(API_SECRET):
+    raise ConfigError("Config 'TWILIO_API_KEY' and 'TWILIO_API_SECRET' go together: set both, or neither.")
+if ACCOUNT_SID and not (API_KEY or AUTH_TOKENS):
+    raise ConfigError("Config 'TWILIO_ACCOUNT_SID' is set, so polling needs credentials: "
+                      "set TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_AUTH_TOKEN.")
 
 MAX_BODY_BYTES = 64 * 1024        # Twilio's callbacks are well under 2 KiB
 MAX_FORM_FIELDS = 100             # Twilio sends about 20
 MAX_ERROR_CODES = 200             # distinct error_code label values; later ones count as "other"
 BUSY_TIMEOUT_SECONDS = 5          # Twilio waits 15 s in all; answer 503 well before that
+API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
 PRUNE_INTERVAL_SECONDS = 60
 PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog never holds the lock for long
 CACHE_KIB = 2048                  # SQLite page cache per worker: the most its memory grows by
@@ -231,6 +258,9 @@ CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in th
     name TEXT NOT NULL, label TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY (name, label)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it is next due, its last answer
+    operation TEXT PRIMARY KEY, due REAL NOT NULL, last_success REAL,
+    errors INTEGER NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
 BUMP = ("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) "
         "ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value")
@@ -393,6 +423,118 @@ def signature_is_valid(environ, form):
     return any(RequestValidator(token).validate(url, form, signature, algorithm) for token in AUTH_TOKENS)
 
 
+# --- account polling ---
+
+def fetch_balance(account):
+    """The account balance, from Balance.json."""
+    balance = account.balance.fetch()
+    return {"balance": float(balance.balance), "currency": balance.currency}
+
+
+def fetch_usage(account):
+    """Today's usage records of the configured categories, from Usage/Records/Today.json."""
+    return [{"category": record.category, "count": float(record.count or 0), "count_unit": record.count_unit or "",
+             "usage": float(record.usage or 0), "usage_unit": record.usage_unit or "",
+             "price": float(record.price or 0), "currency": (record.price_unit or "").upper()}
+            for record in account.usage.records.today.list()
+            if USAGE_CATEGORIES == ("all",) or record.category in USAGE_CATEGORIES]
+
+
+POLLS = {"balance": fetch_balance, "usage": fetch_usage}
+
+
+def claim_polls(conn, now):
+    """Take the operations due this interval; across all workers, only one takes each."""
+    with transaction(conn):
+        due = [operation for operation in POLLS if (conn.execute(
+            "SELECT due FROM poll WHERE operation = ?", (operation,)).fetchone() or (0,))[0] <= now]
+        conn.executemany("INSERT INTO poll (operation, due) VALUES (?, ?) "
+                         "ON CONFLICT (operation) DO UPDATE SET due = excluded.due",
+                         [(operation, now + POLL_INTERVAL_SECONDS) for operation in due])
+    return due
+
+
+def poll_account(operations):
+    """Call the REST API for each operation and keep the answer, or count the failure."""
+    from twilio.base.exceptions import TwilioRestException
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(API_KEY or ACCOUNT_SID, API_SECRET or AUTH_TOKENS[0], ACCOUNT_SID,
+                    http_client=TwilioHttpClient(timeout=API_TIMEOUT_SECONDS))
+    client.api.base_url = API_URL
+    account = client.api.v2010.accounts(ACCOUNT_SID)
+    for operation in operations:
+        try:
+            payload = json.dumps(POLLS[operation](account))
+        except Exception as error:  # a background thread: anything uncaught would vanish unlogged
+            status, reason = api_error_reason(error, TwilioRestException)
+            hint = (" Check TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_AUTH_TOKEN, for "
+                    f"{ACCOUNT_SID}." if status in (401, 403) else "")
+            log.error("Twilio API %s failed: %s.%s Next try in %d s.", operation, reason, hint, POLL_INTERVAL_SECONDS)
+            payload = None
+        with state() as conn, transaction(conn):
+            if payload is None:
+                conn.execute("UPDATE poll SET errors = errors + 1 WHERE operation = ?", (operation,))
+            else:
+                conn.execute("UPDATE poll SET payload = ?, last_success = ? WHERE operation = ?",
+                             (payload, time.time(), operation))
+
+
+def api_error_reason(error, rest_exception):
+    """The HTTP status and a one-line reason, with Twilio's error code, from what the library raised."""
+    if isinstance(error, rest_exception):
+        return error.status, f"HTTP {error.status}, Twilio error {error.code}: {error.msg}"
+    response = error.args[1] if len(error.args) > 1 and hasattr(error.args[1], "status_code") else None
+    if response is None:  # no answer at all: a timeout, a refused connection
+        return None, f"{type(error).__name__}: {error}"
+    try:
+        body = json.loads(response.text)
+    except ValueError:
+        body = {}
+    return response.status_code, f"HTTP {response.status_code}, Twilio error {body.get('code')}: {body.get('message')}"
+
+
+def poll_when_due(conn):
+    """Start, in the background, the polls whose interval has passed: a scrape never waits on the API."""
+    if ACCOUNT_SID:
+        due = claim_polls(conn, time.time())
+        if due:
+            threading.Thread(target=poll_account, args=(due,), name="twilio-api-poll", daemon=True).start()
+
+
+def account_metrics(conn):
+    """The account metrics from the last polled answers."""
+    families = {
+        "balance": GaugeMetricFamily("twilio_account_balance", "Account balance, as last polled.", labels=["currency"]),
+        "count": GaugeMetricFamily("twilio_usage_count", "Today's usage count by category, as last polled.",
+                                   labels=["category", "count_unit"]),
+        "usage": GaugeMetricFamily("twilio_usage_amount", "Today's usage amount by category, as last polled.",
+                                   labels=["category", "usage_unit"]),
+        "price": GaugeMetricFamily("twilio_usage_price", "Today's spend by category, as last polled.",
+                                   labels=["category", "currency"]),
+        "errors": CounterMetricFamily("twilio_api_errors_total", "Failed REST API polls.", labels=["operation"]),
+        "success": GaugeMetricFamily("twilio_api_last_success_timestamp_seconds",
+                                     "When a REST API poll last succeeded (Unix time).", labels=["operation"]),
+    }
+    polled = {operation: (errors, last_success, json.loads(payload) if payload else None)
+              for operation, errors, last_success, payload in conn.execute(
+                  "SELECT operation, errors, last_success, payload FROM poll")}
+    for operation in POLLS:
+        errors, last_success, payload = polled.get(operation, (0, None, None))
+        families["errors"].add_metric([operation], errors)
+        if last_success:
+            families["success"].add_metric([operation], last_success)
+    balance = polled.get("balance", (0, None, None))[2]
+    if balance:
+        families["balance"].add_metric([balance["currency"]], balance["balance"])
+    for record in polled.get("usage", (0, None, None))[2] or []:
+        families["count"].add_metric([record["category"], record["count_unit"]], record["count"])
+        families["usage"].add_metric([record["category"], record["usage_unit"]], record["usage"])
+        families["price"].add_metric([record["category"], record["currency"]], record["price"])
+    return families.values()
+
+
 # --- metrics ---
 
 ANSWER_CODES = ("200", "400", "403", "405", "413", "415", "500", "503")
@@ -419,6 +561,9 @@ class StateCollector:
         with state() as conn:
             rows = {(name, label): value
                     for name, label, value in wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")}
+            if ACCOUNT_SID:
+                poll_when_due(conn)
+                yield from account_metrics(conn)
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
                                          "Callbacks recognised as retries of one already recorded.", labels=["endpoint"])
         for kind in KINDS.values():
