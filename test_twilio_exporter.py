@@ -815,6 +815,7 @@ def gunicorn(tmp_path):
         server = Server(tmp_path, ["-c", str(HERE / "gunicorn.conf.py")], TWILIO_AUTH_TOKEN=TOKEN,
                         TWILIO_EXPORTER_WORKERS="3", TWILIO_EXPORTER_DB=str(tmp_path / "state.sqlite3"),
                         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"), **env)
+        server.db = tmp_path / "state.sqlite3"
         servers.append(server)
         return server
     yield start
@@ -978,6 +979,7 @@ class FakeTwilioApi(http.server.ThreadingHTTPServer):
     def __init__(self):
         self.calls = {"balance": 0, "usage": 0}
         self.mode = "ok"
+        self.callback_token = TOKEN  # what the status callbacks it sends are signed with
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), FakeTwilioHandler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
@@ -1021,6 +1023,50 @@ class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()
         self.wfile.write(content)
+
+    def do_POST(self):
+        """Create a message or call, answer 201, then send its status callbacks as Twilio would."""
+        length = int(self.headers.get("Content-Length") or 0)
+        form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+        path = self.path.split("?")[0]
+        kind = {f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json": "message",
+                f"/2010-04-01/Accounts/{ACCOUNT}/Calls.json": "call"}.get(path)
+        if kind is None or self.server.mode == "400":
+            code, body = 400, {"code": 21608, "status": 400, "more_info": "https://www.twilio.com/docs/errors/21608",
+                               "message": f"The number {form.get('To')} is unverified. Trial accounts may only "
+                                          "send messages to verified numbers."}
+        else:
+            code = 201
+            self.server.created = getattr(self.server, "created", 0) + 1
+            sid = ("SM" if kind == "message" else "CA") + f"{self.server.created:032x}"
+            body = {"sid": sid, "account_sid": ACCOUNT, "to": form.get("To"), "status": "queued"}
+            if self.server.mode != "silent":
+                threading.Thread(target=self.send_callbacks, args=(kind, sid, form["StatusCallback"]),
+                                 daemon=True).start()
+        content = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def send_callbacks(self, kind, sid, url):
+        """POST signed status callbacks in lifecycle order, a moment apart."""
+        if kind == "message":
+            steps = [{"MessageSid": sid, "MessageStatus": status} for status in ("queued", "sent", "delivered")]
+        else:
+            steps = [{"CallSid": sid, "CallStatus": status} for status in ("initiated", "ringing", "in-progress")]
+            steps.append({"CallSid": sid, "CallStatus": "completed", "CallDuration": "4"})
+        for params in steps:
+            time.sleep(0.3)
+            params = {"AccountSid": ACCOUNT, **params}
+            signature = RequestValidator(self.server.callback_token).compute_signature(url, params)
+            request = urllib.request.Request(url, urllib.parse.urlencode(params).encode(),
+                                             {"Content-Type": FORM, "X-Twilio-Signature": signature})
+            try:
+                urllib.request.urlopen(request, timeout=5).close()
+            except urllib.error.HTTPError:
+                pass  # Twilio logs it in its debugger; the test looks at the exporter
 
     def log_message(self, *args):
         """Stay quiet."""
@@ -1120,6 +1166,62 @@ def test_bad_credentials_are_logged_once_per_interval_with_a_hint_and_no_secret(
     assert len(failures) == 2, failures  # balance and usage, once each
     assert all("HTTP 401" in line and "20003" in line and "TWILIO_API_KEY" in line for line in failures)
     assert "very-secret-api-secret" not in log and TOKEN not in log
+
+
+# --- send-test ---
+
+def send_test(server, fake_api, *args, timeout=15):
+    """Run `python twilio_exporter.py send-test` against the fake API and a running exporter."""
+    env = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
+    env.update(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_EXPORTER_API_URL=fake_api.url,
+               TWILIO_EXPORTER_PUBLIC_URL=server.url, TWILIO_EXPORTER_DB=str(server.db),
+               PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="send-test-"))
+    return subprocess.run([sys.executable, str(HERE / "twilio_exporter.py"), "send-test", "--to", "+15551234567",
+                           *args, "--timeout", str(timeout), "--metrics-url", server.url + "/metrics"],
+                          env=env, capture_output=True, text=True, timeout=timeout + 30)
+
+
+def test_send_test_prints_each_message_status_as_recorded_and_exits_0(gunicorn, fake_api):
+    process = send_test(gunicorn(), fake_api, "--from", "+15557654321")
+    assert process.returncode == 0, process.stdout + process.stderr
+    lines = process.stdout.splitlines()
+    assert lines[0].startswith("sent message SM") and "/webhooks/message" in lines[0]
+    assert [line.split()[1] for line in lines[1:]] == ["queued", "sent", "delivered"]
+    assert all(re.fullmatch(r"\s*\d+\.\d+s \S+", line) for line in lines[1:])
+
+
+def test_send_test_places_a_call_and_follows_it_to_completed(gunicorn, fake_api):
+    process = send_test(gunicorn(), fake_api, "--from", "+15557654321", "--call")
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert [line.split()[1] for line in process.stdout.splitlines()[1:]] == [
+        "initiated", "ringing", "in-progress", "completed"]
+
+
+def test_send_test_names_the_signature_when_callbacks_are_signed_with_another_token(gunicorn, fake_api):
+    fake_api.callback_token = "the-token-of-another-account"
+    server = gunicorn()
+    process = send_test(server, fake_api, "--messaging-service-sid", "MG" + "c" * 32, timeout=4)
+    assert process.returncode == 1
+    assert "SIGNATURE" in process.stdout and "TWILIO_AUTH_TOKEN" in process.stdout
+    assert f"{server.url}/webhooks/message" in process.stdout
+    assert "Traceback" not in process.stdout + process.stderr
+
+
+def test_send_test_names_the_callback_url_when_nothing_arrives(gunicorn, fake_api):
+    fake_api.mode = "silent"
+    server = gunicorn()
+    process = send_test(server, fake_api, "--from", "+15557654321", timeout=2)
+    assert process.returncode == 1
+    assert f"No callback arrived. Twilio was told to call: {server.url}/webhooks/message" in process.stdout
+    assert "ngrok" in process.stdout and "SIGNATURE" not in process.stdout
+
+
+def test_send_test_shows_twilios_error_code_and_message_without_a_traceback_or_credentials(gunicorn, fake_api):
+    fake_api.mode = "400"
+    process = send_test(gunicorn(), fake_api, "--from", "+15557654321")
+    assert process.returncode == 1
+    assert "21608" in process.stderr and "is unverified" in process.stderr
+    assert "Traceback" not in process.stderr and TOKEN not in process.stdout + process.stderr
 
 
 # --- deployment files ---

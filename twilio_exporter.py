@@ -9,6 +9,7 @@ and the counts it moves are written in one transaction, so a callback answered 2
 exactly once, whichever worker took it and whichever serves the scrape. Only the HTTP-level
 metrics (requests by code, handling time) use prometheus_client's multiprocess files.
 """
+import argparse
 import glob
 import hashlib
 import http
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -172,6 +174,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app  # noqa: E402
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily  # noqa: E402
 from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
+from twilio.base.exceptions import TwilioRestException  # noqa: E402
 from twilio.request_validator import RequestValidator, get_signature_algorithm  # noqa: E402
 
 
@@ -241,6 +244,7 @@ KINDS = {kind.name: kind for kind in (
     ),
 )}
 WEBHOOKS = {f"/webhooks/{name}": kind for name, kind in KINDS.items()}
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "completed", "busy", "no-answer", "canceled"})
 SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
 
@@ -454,21 +458,25 @@ def claim_polls(conn, now):
     return due
 
 
-def poll_account(operations):
-    """Call the REST API for each operation and keep the answer, or count the failure."""
-    from twilio.base.exceptions import TwilioRestException
-    from twilio.http.http_client import TwilioHttpClient
+def rest_account():
+    """The account in twilio's REST client, with the configured credentials, base URL and timeout."""
+    from twilio.http.http_client import TwilioHttpClient  # imported only when used: the REST client is large
     from twilio.rest import Client
 
     client = Client(API_KEY or ACCOUNT_SID, API_SECRET or AUTH_TOKENS[0], ACCOUNT_SID,
                     http_client=TwilioHttpClient(timeout=API_TIMEOUT_SECONDS))
     client.api.base_url = API_URL
-    account = client.api.v2010.accounts(ACCOUNT_SID)
+    return client.api.v2010.accounts(ACCOUNT_SID)
+
+
+def poll_account(operations):
+    """Call the REST API for each operation and keep the answer, or count the failure."""
+    account = rest_account()
     for operation in operations:
         try:
             payload = json.dumps(POLLS[operation](account))
         except Exception as error:  # a background thread: anything uncaught would vanish unlogged
-            status, reason = api_error_reason(error, TwilioRestException)
+            status, reason = api_error_reason(error)
             hint = (" Check TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_AUTH_TOKEN, for "
                     f"{ACCOUNT_SID}." if status in (401, 403) else "")
             log.error("Twilio API %s failed: %s.%s Next try in %d s.", operation, reason, hint, POLL_INTERVAL_SECONDS)
@@ -481,9 +489,9 @@ def poll_account(operations):
                              (payload, time.time(), operation))
 
 
-def api_error_reason(error, rest_exception):
+def api_error_reason(error):
     """The HTTP status and a one-line reason, with Twilio's error code, from what the library raised."""
-    if isinstance(error, rest_exception):
+    if isinstance(error, TwilioRestException):
         return error.status, f"HTTP {error.status}, Twilio error {error.code}: {error.msg}"
     response = error.args[1] if len(error.args) > 1 and hasattr(error.args[1], "status_code") else None
     if response is None:  # no answer at all: a timeout, a refused connection
@@ -746,9 +754,107 @@ if not AUTH_TOKENS:
 
 # --- command line ---
 
-if __name__ == "__main__":
+def rejected_signatures(metrics_url, kind):
+    """How many callbacks the exporter at metrics_url rejected for their signature, or None."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(metrics_url, timeout=5) as response:
+        text = response.read().decode()
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "twilio_webhook_requests_total"
+               and sample.labels == {"endpoint": kind.name, "code": "403"})
+
+
+def send_test(args):
+    """Send a test message or call, print each status as the exporter records it, or say what is wrong."""
+    kind = KINDS["call" if args.call else "message"]
+    if not (ACCOUNT_SID and PUBLIC_URL):
+        print("send-test needs TWILIO_ACCOUNT_SID (with TWILIO_API_KEY and TWILIO_API_SECRET, or "
+              "TWILIO_AUTH_TOKEN) and TWILIO_EXPORTER_PUBLIC_URL, the URL Twilio calls back.", file=sys.stderr)
+        return 2
+    callback_url = f"{PUBLIC_URL}/webhooks/{kind.name}"
+    try:
+        rejected_before = rejected_signatures(args.metrics_url, kind)
+    except (OSError, ValueError) as error:
+        rejected_before = None
+        print(f"(cannot read {args.metrics_url}: {error}; signature failures will not be diagnosed)")
+    sender = {"from_": args.from_} if args.from_ else {"messaging_service_sid": args.messaging_service_sid}
+    started = time.monotonic()
+    try:
+        if args.call:
+            sid = rest_account().calls.create(
+                to=args.to, from_=args.from_, status_callback=callback_url, status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                twiml="<Response><Say>This is a test call from twilio exporter. Goodbye.</Say></Response>").sid
+        else:
+            sid = rest_account().messages.create(to=args.to, body="twilio-exporter test message",
+                                                 status_callback=callback_url, **sender).sid
+    except Exception as error:  # the command's one guard: say what Twilio answered, never a traceback
+        print(f"Twilio refused the {kind.name}: {api_error_reason(error)[1]}", file=sys.stderr)
+        return 1
+    print(f"sent {kind.name} {sid}; status callbacks go to {callback_url}")
+    printed = set()
+    while time.monotonic() - started < args.timeout:
+        with state() as conn:
+            row = conn.execute("SELECT seen FROM item WHERE kind = ? AND sid = ?", (kind.name, sid)).fetchone()
+        recorded = [status for bit, status in enumerate(kind.statuses) if row and row[0] >> bit & 1]
+        for status in recorded:
+            if status not in printed:
+                print(f"{time.monotonic() - started:6.1f}s {status}", flush=True)
+                printed.add(status)
+        if FINAL_STATUSES & printed:
+            return 0
+        time.sleep(0.2)
+    print(f"\nNo final status for {sid} within {args.timeout:g} s.")
+    try:
+        rejected = None if rejected_before is None else rejected_signatures(args.metrics_url, kind) - rejected_before
+    except (OSError, ValueError):
+        rejected = None
+    if rejected:
+        print(f"Callbacks reached the exporter but failed the SIGNATURE check ({rejected:g} answered 403).\n"
+              "Twilio signs the exact URL it calls with the account's auth token, so one of these is wrong:\n"
+              "  - the exporter's TWILIO_AUTH_TOKEN is not this account's current auth token;\n"
+              "  - the URL Twilio calls is not the one the exporter checks: set the exporter's\n"
+              "    TWILIO_EXPORTER_PUBLIC_URL to the public base URL, scheme and path prefix included.\n"
+              f"The exporter expected the signed URL to be: {callback_url}")
+    elif printed:
+        print(f"Callbacks arrived ({', '.join(sorted(printed))}) but no final one yet: Twilio may still be "
+              "delivering; try a longer --timeout.")
+    else:
+        print(f"No callback arrived. Twilio was told to call: {callback_url}\n"
+              "Check:\n"
+              "  - that URL is reachable from the internet over HTTPS (POST to it from outside with curl);\n"
+              "  - ngrok or your proxy is running and forwards to the exporter;\n"
+              "  - the exporter is running, and this command reads its state file "
+              f"(TWILIO_EXPORTER_DB={DB_PATH});\n"
+              "  - Twilio's debugger (Console > Monitor > Logs > Errors) for 11200 errors on that URL.")
+    return 1
+
+
+def serve(address):
+    """Serve on one process with wsgiref, for development; production runs gunicorn."""
     from wsgiref.simple_server import make_server
 
-    host, _, port = (sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:8080").rpartition(":")
+    host, _, port = address.rpartition(":")
     log.info("serving on http://%s:%s (one process; use gunicorn in production)", host, port)
     make_server(host, int(port), app).serve_forever()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="twilio_exporter.py", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve on one process (development)").add_argument(
+        "address", nargs="?", default="127.0.0.1:8080", help="host:port (default 127.0.0.1:8080)")
+    test = commands.add_parser("send-test", help="send a test message or call and watch its callbacks arrive")
+    test.add_argument("--to", required=True, help="the number to send to, e.g. +15551234567")
+    sender = test.add_mutually_exclusive_group(required=True)
+    sender.add_argument("--from", dest="from_", help="your Twilio number")
+    sender.add_argument("--messaging-service-sid", help="a Messaging Service (MG...) to send from")
+    test.add_argument("--call", action="store_true", help="place a call instead of sending an SMS (needs --from)")
+    test.add_argument("--timeout", type=float, default=120, help="seconds to wait for a final status (120)")
+    test.add_argument("--metrics-url", default="http://127.0.0.1:8080/metrics",
+                      help="the exporter's /metrics, to spot signature failures")
+    args = parser.parse_args()
+    if args.command == "send-test" and args.call and not args.from_:
+        parser.error("--call needs --from")
+    sys.exit(send_test(args) if args.command == "send-test" else serve(args.address))
