@@ -980,6 +980,7 @@ class FakeTwilioApi(http.server.ThreadingHTTPServer):
         self.calls = {"balance": 0, "usage": 0}
         self.mode = "ok"
         self.callback_token = TOKEN  # what the status callbacks it sends are signed with
+        self.created = 0
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), FakeTwilioHandler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
@@ -1017,12 +1018,7 @@ class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
                      "usage": "1.42", "usage_unit": "usd", "price": "1.42", "price_unit": "usd"}],
                 "first_page_uri": self.path, "next_page_uri": None, "previous_page_uri": None,
                 "uri": self.path, "page": 0, "page_size": 50, "start": 0, "end": 3}
-        content = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
+        self.answer_json(code, body)
 
     def do_POST(self):
         """Create a message or call, answer 201, then send its status callbacks as Twilio would."""
@@ -1037,12 +1033,16 @@ class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
                                           "send messages to verified numbers."}
         else:
             code = 201
-            self.server.created = getattr(self.server, "created", 0) + 1
+            self.server.created += 1
             sid = ("SM" if kind == "message" else "CA") + f"{self.server.created:032x}"
             body = {"sid": sid, "account_sid": ACCOUNT, "to": form.get("To"), "status": "queued"}
             if self.server.mode != "silent":
                 threading.Thread(target=self.send_callbacks, args=(kind, sid, form["StatusCallback"]),
                                  daemon=True).start()
+        self.answer_json(code, body)
+
+    def answer_json(self, code, body):
+        """Answer with a JSON body, as Twilio's API does."""
         content = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
