@@ -175,7 +175,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_a
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily  # noqa: E402
 from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 from twilio.base.exceptions import TwilioRestException  # noqa: E402
-from twilio.request_validator import RequestValidator, get_signature_algorithm  # noqa: E402
+from twilio.request_validator import RequestValidator, compare, get_signature_algorithm  # noqa: E402
 
 
 # --- Twilio vocabularies ---
@@ -266,9 +266,6 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
     operation TEXT PRIMARY KEY, due REAL NOT NULL, last_success REAL,
     errors INTEGER NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
-BUMP = ("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) "
-        "ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value")
-
 # One connection per worker process, used by one thread at a time: SQLite takes one writer
 # at a time anyway, and a connection per thread would multiply its page cache by the threads.
 _state = SimpleNamespace(key=None, conn=None, prune_due=0.0, lock=threading.Lock())
@@ -331,6 +328,13 @@ def transaction(conn):
         raise
 
 
+def bump(conn, bumps):
+    """Add to counter rows, all in one statement: (name, label, amount) each."""
+    conn.execute("INSERT INTO counter (name, label, value) VALUES " + ", ".join(["(?, ?, ?)"] * len(bumps)) +
+                 " ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
+                 [field for row in bumps for field in row])
+
+
 def observe(name, buckets, value):
     """The counter rows one histogram observation moves (buckets stored non-cumulative)."""
     le = next((str(float(bound)) for bound in buckets if value <= bound), "+Inf")
@@ -357,7 +361,7 @@ def record_callback(conn, kind, sid, status, form, now):
         row = conn.execute("SELECT status, seen, first_seen FROM item WHERE kind = ? AND sid = ?",
                            (kind.name, sid)).fetchone()
         if row and row[1] & bit:
-            conn.execute(BUMP, ("twilio_webhook_duplicates_total", kind.name, 1))
+            bump(conn, [("twilio_webhook_duplicates_total", kind.name, 1)])
             return False
         bumps = [(f"twilio_{kind.name}_callback_total", status, 1)]
         if row is None:
@@ -377,7 +381,7 @@ def record_callback(conn, kind, sid, status, form, now):
             seconds = form.get(kind.timing_field, "") if kind.timing_field else str(max(0.0, now - first_seen))
             if re.fullmatch(r"\d+(\.\d+)?", seconds):
                 bumps += observe(kind.histogram, kind.buckets, float(seconds))
-        conn.executemany(BUMP, bumps)
+        bump(conn, bumps)
     return True
 
 
@@ -388,7 +392,8 @@ def prune(conn, now):
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
     with transaction(conn):
         expired = conn.execute(f"SELECT kind, status, count(*) FROM ({oldest}) GROUP BY kind, status", window).fetchall()
-        conn.executemany(BUMP, [(f"twilio_{kind}_status_gauge", status, -count) for kind, status, count in expired])
+        if expired:
+            bump(conn, [(f"twilio_{kind}_status_gauge", status, -count) for kind, status, count in expired])
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}))", window)
     if expired:
         # Give the freed pages back to the disk. Only executescript steps this pragma to the end.
@@ -423,8 +428,14 @@ def signature_is_valid(environ, form):
     signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
     algorithm = get_signature_algorithm(environ.get("HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS"))
     url = signed_url(environ)
-    # The library compares in constant time; no early exit of ours comes before it.
-    return any(RequestValidator(token).validate(url, form, signature, algorithm) for token in AUTH_TOKENS)
+    validators = [RequestValidator(token) for token in AUTH_TOKENS]
+    # Twilio signs the URL it called, which signed_url rebuilds, so one HMAC per token settles a
+    # genuine callback; only a mismatch pays for validate(), which also tries the URL with and
+    # without its port. Both compare in the library's constant time, with no early exit of ours.
+    if algorithm.upper() in ("HMAC_SHA1", "HMAC_SHA256") and any(
+            compare(validator.compute_signature(url, form, algorithm), signature) for validator in validators):
+        return True
+    return any(validator.validate(url, form, signature, algorithm) for validator in validators)
 
 
 # --- account polling ---

@@ -174,8 +174,8 @@ def populate(db, messages):
             (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05) for n in range(messages)))
         for status in set(statuses):
             count = sum(1 for n in range(20) if statuses[n] == status) * messages // 20
-            conn.executemany(te.BUMP, [("twilio_message_status_gauge", status, count),
-                                       ("twilio_message_callback_total", status, count)])
+            te.bump(conn, [("twilio_message_status_gauge", status, count),
+                           ("twilio_message_callback_total", status, count)])
     conn.close()
 
 
