@@ -23,6 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
@@ -254,11 +255,9 @@ def test_webhook_requests_are_counted_by_endpoint_and_code():
 def test_a_bug_becomes_a_logged_500_and_the_worker_lives_on(monkeypatch, caplog):
     def broken(*args):
         raise RuntimeError("boom")
-    monkeypatch.setattr(te, "record_callback", broken)
+    monkeypatch.setattr(te, "apply_callback", broken)
     assert message(sid("SM", 8), "sent") == 500
     assert "RuntimeError: boom" in caplog.text
-    monkeypatch.undo()
-    monkeypatch.setattr(te, "AUTH_TOKENS", ())
     assert call("/health")[0] == 200
 
 
@@ -282,11 +281,37 @@ def test_a_locked_state_file_answers_503_and_recovers_when_the_lock_goes(monkeyp
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
+def test_callbacks_queued_by_several_threads_are_committed_together_and_each_counted_once():
+    callbacks = [(sid("SM", 500 + number % 40), status) for number in range(80) for status in ("sent",)]
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda callback: message(*callback), callbacks))
+    assert codes == [200] * 80
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 40
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 40
+
+
+def test_a_failed_batch_fails_every_callback_in_it_and_their_retries_count_once(monkeypatch):
+    original = te.apply_callback
+    monkeypatch.setattr(te, "apply_callback", lambda conn, kind, sid, *rest: (
+        original(conn, kind, sid, *rest) if sid != "SM" + "f" * 32 else conn.execute("SELECT * FROM missing")))
+    queued_by_another_thread = SimpleNamespace(args=(te.KINDS["message"], sid("SM", 600), "sent", {}, time.time()),
+                                               done=threading.Event(), result=None, error=None)
+    te._batch.pending.append(queued_by_another_thread)
+    assert message("SM" + "f" * 32, "sent") == 503
+    assert queued_by_another_thread.done.is_set() and isinstance(queued_by_another_thread.error, sqlite3.Error)
+    monkeypatch.setattr(te, "apply_callback", original)
+    assert message(sid("SM", 600), "sent") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
 def test_a_thread_waiting_behind_a_stuck_one_gets_503_after_the_busy_timeout(monkeypatch):
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
     with te.state():
         assert message(sid("SM", 43), "sent") == 503
+    assert te._batch.pending == []  # nothing left to be committed behind the 503
     assert message(sid("SM", 43), "sent") == 200
+    assert value(scrape(), "twilio_webhook_duplicates_total", endpoint="message") == 0
 
 
 def test_a_full_disk_answers_503_and_the_retry_is_counted_once_when_space_returns():

@@ -269,6 +269,7 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
 # One connection per worker process, used by one thread at a time: SQLite takes one writer
 # at a time anyway, and a connection per thread would multiply its page cache by the threads.
 _state = SimpleNamespace(key=None, conn=None, prune_due=0.0, lock=threading.Lock())
+_batch = SimpleNamespace(pending=[], lock=threading.Lock())  # callbacks waiting for the next transaction
 
 
 def open_state(path):
@@ -352,37 +353,78 @@ def error_code_label(conn, raw):
     return raw if codes < MAX_ERROR_CODES else "other"
 
 
-def record_callback(conn, kind, sid, status, form, now):
-    """Record one callback and move its counts in one transaction; False means a retry."""
+def apply_callback(conn, kind, sid, status, form, now):
+    """Record one callback and move its counts, inside the caller's transaction; False means a retry."""
     bit = 1 << kind.statuses.index(status)
     ranks = kind.ranks
     gauge = f"twilio_{kind.name}_status_gauge"
-    with transaction(conn):
-        row = conn.execute("SELECT status, seen, first_seen FROM item WHERE kind = ? AND sid = ?",
-                           (kind.name, sid)).fetchone()
-        if row and row[1] & bit:
-            bump(conn, [("twilio_webhook_duplicates_total", kind.name, 1)])
-            return False
-        bumps = [(f"twilio_{kind.name}_callback_total", status, 1)]
-        if row is None:
-            first_seen = now
-            conn.execute("INSERT INTO item VALUES (?, ?, ?, ?, ?)", (kind.name, sid, status, bit, now))
-            bumps.append((gauge, status, 1))
-        else:
-            latest, seen, first_seen = row
-            if ranks[status] > ranks[latest]:
-                bumps += [(gauge, latest, -1), (gauge, status, 1)]
-                latest = status
-            conn.execute("UPDATE item SET status = ?, seen = ? WHERE kind = ? AND sid = ?",
-                         (latest, seen | bit, kind.name, sid))
-        if status in kind.error_statuses:
-            bumps.append(("twilio_message_errors_total", error_code_label(conn, form.get("ErrorCode")), 1))
-        if status == kind.timed_status:
-            seconds = form.get(kind.timing_field, "") if kind.timing_field else str(max(0.0, now - first_seen))
-            if re.fullmatch(r"\d+(\.\d+)?", seconds):
-                bumps += observe(kind.histogram, kind.buckets, float(seconds))
-        bump(conn, bumps)
+    row = conn.execute("SELECT status, seen, first_seen FROM item WHERE kind = ? AND sid = ?",
+                       (kind.name, sid)).fetchone()
+    if row and row[1] & bit:
+        bump(conn, [("twilio_webhook_duplicates_total", kind.name, 1)])
+        return False
+    bumps = [(f"twilio_{kind.name}_callback_total", status, 1)]
+    if row is None:
+        first_seen = now
+        conn.execute("INSERT INTO item VALUES (?, ?, ?, ?, ?)", (kind.name, sid, status, bit, now))
+        bumps.append((gauge, status, 1))
+    else:
+        latest, seen, first_seen = row
+        if ranks[status] > ranks[latest]:
+            bumps += [(gauge, latest, -1), (gauge, status, 1)]
+            latest = status
+        conn.execute("UPDATE item SET status = ?, seen = ? WHERE kind = ? AND sid = ?",
+                     (latest, seen | bit, kind.name, sid))
+    if status in kind.error_statuses:
+        bumps.append(("twilio_message_errors_total", error_code_label(conn, form.get("ErrorCode")), 1))
+    if status == kind.timed_status:
+        seconds = form.get(kind.timing_field, "") if kind.timing_field else str(max(0.0, now - first_seen))
+        if re.fullmatch(r"\d+(\.\d+)?", seconds):
+            bumps += observe(kind.histogram, kind.buckets, float(seconds))
+    bump(conn, bumps)
     return True
+
+
+def record_callback(conn, kind, sid, status, form, now):
+    """Record one callback and move its counts in a transaction of its own; False means a retry."""
+    with transaction(conn):
+        return apply_callback(conn, kind, sid, status, form, now)
+
+
+def record_in_batch(kind, sid, status, form, now):
+    """Record a callback in one transaction with those the worker's other threads are waiting on.
+
+    Every thread queues its callback, then waits for the worker's connection; whichever gets it
+    commits everything queued by then. Under load, many callbacks share one write lock and one
+    commit, which across workers costs far more than the statements. A thread answers only once
+    the transaction holding its own callback has committed, so a crash still loses no
+    acknowledged callback; a failed transaction fails every callback in it.
+    """
+    entry = SimpleNamespace(args=(kind, sid, status, form, now), done=threading.Event(), result=None, error=None)
+    with _batch.lock:
+        _batch.pending.append(entry)
+    try:
+        with state() as conn:
+            with _batch.lock:
+                batch, _batch.pending = _batch.pending, []
+            if batch:
+                try:
+                    with transaction(conn):
+                        for queued in batch:
+                            queued.result = apply_callback(conn, *queued.args)
+                except Exception as error:  # handed to every thread whose callback was in the batch
+                    for queued in batch:
+                        queued.error = error
+                for queued in batch:
+                    queued.done.set()
+            prune_when_due(conn)
+    finally:
+        with _batch.lock:  # a callback that never reached a transaction leaves nothing behind its 503
+            _batch.pending = [queued for queued in _batch.pending if queued is not entry]
+    entry.done.wait()  # set already: a batch is finished before the connection is let go
+    if entry.error:
+        raise entry.error
+    return entry.result
 
 
 def prune(conn, now):
@@ -696,10 +738,8 @@ def receive_callback(environ, kind):
     if status not in kind.statuses:
         log.warning("unknown %s %.64r for %s, counted as status=\"unknown\"", kind.status_fields[0], status, sid)
         status = "unknown"
-    with state() as conn:
-        if not record_callback(conn, kind, sid, status, form, time.time()):
-            log.debug("retry of %s %s recognised", sid, status)
-        prune_when_due(conn)
+    if not record_in_batch(kind, sid, status, form, time.time()):
+        log.debug("retry of %s %s recognised", sid, status)
     return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
 
 
