@@ -98,6 +98,12 @@ def connection():
         return conn
 
 
+def record(conn, kind, sid, status, form, now):
+    """Record one callback at a chosen time, in a transaction of its own."""
+    with te.transaction(conn):
+        return te.apply_callback(conn, kind, sid, status, form, now)
+
+
 def parse_metrics(text):
     """Exposition text as {(sample name, sorted labels): value}."""
     return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -536,9 +542,9 @@ def test_call_duration_comes_from_call_duration_seconds_not_billed_minutes():
 
 def test_delivery_time_runs_from_the_first_callback_to_delivered():
     now, kind = time.time(), te.KINDS["message"]
-    te.record_callback(connection(), kind, sid("SM", 26), "queued", {}, now)
-    te.record_callback(connection(), kind, sid("SM", 26), "delivered", {}, now + 7.5)
-    te.record_callback(connection(), kind, sid("SM", 26), "delivered", {}, now + 9)
+    record(connection(), kind, sid("SM", 26), "queued", {}, now)
+    record(connection(), kind, sid("SM", 26), "delivered", {}, now + 7.5)
+    record(connection(), kind, sid("SM", 26), "delivered", {}, now + 9)
     samples = scrape()
     assert value(samples, "twilio_message_delivery_seconds_sum") == 7.5
     assert value(samples, "twilio_message_delivery_seconds_count") == 1
@@ -549,8 +555,8 @@ def test_delivery_time_runs_from_the_first_callback_to_delivered():
 def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
     now = time.time()
     conn = connection()
-    te.record_callback(conn, te.KINDS["message"], sid("SM", 27), "sent", {}, now - te.RETENTION_SECONDS - 5)
-    te.record_callback(conn, te.KINDS["message"], sid("SM", 28), "sent", {}, now)
+    record(conn, te.KINDS["message"], sid("SM", 27), "sent", {}, now - te.RETENTION_SECONDS - 5)
+    record(conn, te.KINDS["message"], sid("SM", 28), "sent", {}, now)
     assert te.prune(conn, now) == 1
     samples = scrape()
     assert value(samples, "twilio_message_status_gauge", status="sent") == 1
@@ -562,7 +568,7 @@ def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
     conn = connection()
     kind, long_ago = te.KINDS["message"], time.time() - te.RETENTION_SECONDS - 60
     for number in range(3000):
-        te.record_callback(conn, kind, sid("SM", number), "sent", {}, long_ago)
+        record(conn, kind, sid("SM", number), "sent", {}, long_ago)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     full = state.stat().st_size
     assert te.prune(conn, time.time()) == te.PRUNE_BATCH
@@ -575,7 +581,7 @@ def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
 
 def test_pruning_runs_by_itself_on_the_request_path(monkeypatch):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
-    te.record_callback(connection(), te.KINDS["message"], sid("SM", 29), "sent", {}, time.time() - 120)
+    record(connection(), te.KINDS["message"], sid("SM", 29), "sent", {}, time.time() - 120)
     te._state.prune_due = 0.0
     message(sid("SM", 30), "sent")
     assert value(scrape(), "twilio_message_status_gauge", status="sent") == 1

@@ -27,6 +27,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
@@ -194,12 +195,12 @@ class Kind:
     buckets: tuple
     error_statuses: frozenset = frozenset()
 
-    @property
+    @cached_property
     def statuses(self):
         """Every status label value, known ones in lifecycle order, then "unknown"."""
         return tuple(status for tier in self.lifecycle for status in tier) + ("unknown",)
 
-    @property
+    @cached_property
     def ranks(self):
         """Each status's tier; "unknown" ranks below all, so any known status replaces it."""
         return {status: rank for rank, tier in enumerate(self.lifecycle) for status in tier} | {"unknown": -1}
@@ -385,12 +386,6 @@ def apply_callback(conn, kind, sid, status, form, now):
     return True
 
 
-def record_callback(conn, kind, sid, status, form, now):
-    """Record one callback and move its counts in a transaction of its own; False means a retry."""
-    with transaction(conn):
-        return apply_callback(conn, kind, sid, status, form, now)
-
-
 def record_in_batch(kind, sid, status, form, now):
     """Record a callback in one transaction with those the worker's other threads are waiting on.
 
@@ -558,10 +553,9 @@ def api_error_reason(error):
 
 def poll_when_due(conn):
     """Start, in the background, the polls whose interval has passed: a scrape never waits on the API."""
-    if ACCOUNT_SID:
-        due = claim_polls(conn, time.time())
-        if due:
-            threading.Thread(target=poll_account, args=(due,), name="twilio-api-poll", daemon=True).start()
+    due = claim_polls(conn, time.time())
+    if due:
+        threading.Thread(target=poll_account, args=(due,), name="twilio-api-poll", daemon=True).start()
 
 
 def account_metrics(conn):
@@ -622,9 +616,10 @@ class StateCollector:
         with state() as conn:
             rows = {(name, label): value
                     for name, label, value in wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")}
+            account = list(account_metrics(conn)) if ACCOUNT_SID else []
             if ACCOUNT_SID:
                 poll_when_due(conn)
-                yield from account_metrics(conn)
+        yield from account
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
                                          "Callbacks recognised as retries of one already recorded.", labels=["endpoint"])
         for kind in KINDS.values():
@@ -730,7 +725,7 @@ def receive_callback(environ, kind):
     """Check one status callback and record it; 200 only once it is committed."""
     form = read_form(environ)
     if AUTH_TOKENS and not signature_is_valid(environ, form):
-        raise Reject(403, f"X-Twilio-Signature does not match {signed_url(environ)!r} with any configured token")
+        raise Reject(403, f"X-Twilio-Signature does not match {signed_url(environ)[:200]!r} with any configured token")
     sid, status = first_field(form, kind.sid_fields), first_field(form, kind.status_fields)
     if not SID_PATTERN.fullmatch(sid) or not status:
         raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]} are required "

@@ -165,7 +165,7 @@ def throughput(args, main_lua, warm_lua):
 
 
 def populate(db, messages):
-    """Fill a state file with tracked messages, as record_callback would leave them."""
+    """Fill a state file with tracked messages, as apply_callback would leave them."""
     conn = te.open_state(str(db))
     now = time.time()
     statuses = ("delivered",) * 17 + ("undelivered", "undelivered", "sent")
