@@ -275,6 +275,16 @@ def test_a_broken_state_file_answers_503_and_nothing_is_acknowledged(state, monk
     assert call("/metrics")[0] == 503
 
 
+def test_a_state_file_that_cannot_be_created_answers_503_and_recovers_once_it_can(monkeypatch, tmp_path):
+    monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "not-yet" / "state.sqlite3"))
+    assert message(sid("SM", 45), "sent") == 503
+    code, _, body = call("/health")
+    assert code == 503 and b"unable to open database file" in body and b"not-yet" in body
+    (tmp_path / "not-yet").mkdir()
+    assert message(sid("SM", 45), "sent") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
 def test_a_locked_state_file_answers_503_and_recovers_when_the_lock_goes(monkeypatch, state):
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
     message(sid("SM", 10), "queued")
