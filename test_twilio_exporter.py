@@ -92,6 +92,15 @@ def voice(sid, status, **extra):
     return signed_post("/webhooks/call", {"CallSid": sid, "CallStatus": status, **extra})[0]
 
 
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def clean_env(**settings):
+    """This process's environment without any exporter setting, plus the given ones."""
+    return {**{key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))},
+            **settings}
+
+
 def connection():
     """The app's connection to the state file (tests run one thread at a time)."""
     with te.state() as conn:
@@ -684,9 +693,7 @@ def test_without_a_token_unsigned_callbacks_are_accepted(monkeypatch):
 
 def import_with(env, cwd=HERE):
     """Import the module in a fresh interpreter with these settings; return the process."""
-    clean = {key: val for key, val in os.environ.items()
-             if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
-    return subprocess.run([sys.executable, "-c", "import twilio_exporter"], cwd=cwd, env={**clean, **env},
+    return subprocess.run([sys.executable, "-c", "import twilio_exporter"], cwd=cwd, env=clean_env(**env),
                           capture_output=True, text=True, timeout=60)
 
 
@@ -723,9 +730,8 @@ def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path):
 
 
 def test_the_state_file_defaults_to_systemds_state_directory(tmp_path):
-    clean = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
     process = subprocess.run([sys.executable, "-c", "import twilio_exporter as t; print(t.DB_PATH)"], cwd=HERE,
-                             env={**clean, "STATE_DIRECTORY": str(tmp_path)}, capture_output=True, text=True)
+                             env=clean_env(STATE_DIRECTORY=str(tmp_path)), capture_output=True, text=True)
     assert process.stdout.strip() == str(tmp_path / "twilio_exporter.sqlite3")
 
 
@@ -750,11 +756,9 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [arg.format(port=self.port) for arg in args]
-        clean = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
-        env = {**clean, "HOME": str(tmp_path), "TWILIO_EXPORTER_BIND": f"127.0.0.1:{self.port}", **env}
+        env = clean_env(HOME=str(tmp_path), TWILIO_EXPORTER_BIND=f"127.0.0.1:{self.port}", **env)
         self.log = open(tmp_path / f"gunicorn-{self.port}.log", "wb")
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.process = subprocess.Popen([gunicorn, *args, "twilio_exporter:app"], cwd=cwd, env=env,
+        self.process = subprocess.Popen([GUNICORN, *args, "twilio_exporter:app"], cwd=cwd, env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -977,12 +981,11 @@ def test_rss_and_open_files_stay_flat_under_sixty_seconds_of_load(gunicorn):
 
 
 def test_a_bad_setting_stops_gunicorn_with_a_message_naming_it(tmp_path):
-    env = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
     process = subprocess.run(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", str(HERE / "gunicorn.conf.py"), "twilio_exporter:app"],
-        cwd=HERE, env={**env, "HOME": str(tmp_path), "TWILIO_EXPORTER_BIND": f"127.0.0.1:{free_port()}",
-                       "TWILIO_EXPORTER_WORKERS": "1", "TWILIO_EXPORTER_RETENTION": "abc",
-                       "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")},
+        [GUNICORN, "-c", str(HERE / "gunicorn.conf.py"), "twilio_exporter:app"],
+        cwd=HERE, env=clean_env(HOME=str(tmp_path), TWILIO_EXPORTER_BIND=f"127.0.0.1:{free_port()}",
+                                TWILIO_EXPORTER_WORKERS="1", TWILIO_EXPORTER_RETENTION="abc",
+                                TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3")),
         capture_output=True, text=True, timeout=60)
     assert process.returncode != 0
     assert "Config 'TWILIO_EXPORTER_RETENTION' has value 'abc'" in process.stderr
@@ -1213,10 +1216,9 @@ def test_bad_credentials_are_logged_once_per_interval_with_a_hint_and_no_secret(
 
 def send_test(server, fake_api, *args, timeout=15):
     """Run `python twilio_exporter.py send-test` against the fake API and a running exporter."""
-    env = {key: val for key, val in os.environ.items() if not key.startswith(("TWILIO_", "PROMETHEUS_"))}
-    env.update(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_EXPORTER_API_URL=fake_api.url,
-               TWILIO_EXPORTER_PUBLIC_URL=server.url, TWILIO_EXPORTER_DB=str(server.db),
-               PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="send-test-"))
+    env = clean_env(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_EXPORTER_API_URL=fake_api.url,
+                    TWILIO_EXPORTER_PUBLIC_URL=server.url, TWILIO_EXPORTER_DB=str(server.db),
+                    PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="send-test-"))
     return subprocess.run([sys.executable, str(HERE / "twilio_exporter.py"), "send-test", "--to", "+15551234567",
                            *args, "--timeout", str(timeout), "--metrics-url", server.url + "/metrics"],
                           env=env, capture_output=True, text=True, timeout=timeout + 30)
