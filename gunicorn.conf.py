@@ -39,10 +39,10 @@ limit_request_field_size = 8190
 # --- multiprocess metrics ---
 # prometheus_client's per-process files; systemd's RuntimeDirectory= when set, else a private
 # temporary folder. It is wiped at start, and must never hold the SQLite state file.
-_created_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-if _created_metrics_dir:
+_TEMPORARY_PREFIX = os.path.join(tempfile.gettempdir(), "twilio_exporter-metrics-conf-")
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = (
-        os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0] or tempfile.mkdtemp(prefix="twilio_exporter-metrics-"))
+        os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0] or tempfile.mkdtemp(prefix=os.path.basename(_TEMPORARY_PREFIX)))
 metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 # gunicornc's control socket goes beside the metrics, not in a shared ~/.gunicorn.
 control_socket = os.path.join(metrics_dir, "gunicorn.ctl")
@@ -65,6 +65,6 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    """Remove the temporary metrics folder this config made."""
-    if _created_metrics_dir and not os.environ.get("RUNTIME_DIRECTORY"):
+    """Remove the temporary metrics folder this config made (known by its name, even after a HUP reload)."""
+    if metrics_dir.startswith(_TEMPORARY_PREFIX):
         shutil.rmtree(metrics_dir, ignore_errors=True)
