@@ -19,8 +19,7 @@ workers = int(_workers)
 # handful of clients trickling bytes would starve Twilio. gthread parks idle connections in
 # a poller and gives each request a thread; 32 per worker leaves room for slow clients and
 # costs little, since a waiting thread uses no CPU. A worker's threads share its one SQLite
-# connection and commit the callbacks they hold together. Fewer threads measured up to a fifth
-# more throughput, at the price of slow clients starving a worker sooner.
+# connection and commit the callbacks they hold together.
 worker_class = "gthread"
 threads = 32
 
