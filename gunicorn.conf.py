@@ -42,8 +42,8 @@ limit_request_field_size = 8190
 # temporary folder. It is wiped at start, and must never hold the SQLite state file.
 _TEMPORARY_PREFIX = os.path.join(tempfile.gettempdir(), "twilio_exporter-metrics-conf-")
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = (
-        os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0] or tempfile.mkdtemp(prefix=os.path.basename(_TEMPORARY_PREFIX)))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = (os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+                                              or tempfile.mkdtemp(prefix=os.path.basename(_TEMPORARY_PREFIX)))
 metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 # gunicornc's control socket goes beside the metrics, not in a shared ~/.gunicorn.
 control_socket = os.path.join(metrics_dir, "gunicorn.ctl")

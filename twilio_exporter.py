@@ -428,7 +428,8 @@ def prune(conn, now):
               "ORDER BY first_seen, kind, sid LIMIT ?")  # the same rows twice in one transaction
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
     with transaction(conn):
-        expired = conn.execute(f"SELECT kind, status, count(*) FROM ({oldest}) GROUP BY kind, status", window).fetchall()
+        expired = conn.execute(f"SELECT kind, status, count(*) FROM ({oldest}) GROUP BY kind, status",
+                               window).fetchall()
         if expired:
             bump(conn, [(f"twilio_{kind}_status_gauge", status, -count) for kind, status, count in expired])
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}))", window)
@@ -621,10 +622,12 @@ class StateCollector:
                 poll_when_due(conn)
         yield from account
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
-                                         "Callbacks recognised as retries of one already recorded.", labels=["endpoint"])
+                                         "Callbacks recognised as retries of one already recorded.",
+                                         labels=["endpoint"])
         for kind in KINDS.values():
             callbacks = CounterMetricFamily(f"twilio_{kind.name}_callback_total",
-                                            f"Distinct ({kind.name} SID, status) callbacks received.", labels=["status"])
+                                            f"Distinct ({kind.name} SID, status) callbacks received.",
+                                            labels=["status"])
             gauge = GaugeMetricFamily(f"twilio_{kind.name}_status_gauge",
                                       f"{kind.name.capitalize()}s whose latest status is `status`, "
                                       "among those first seen within the retention window.", labels=["status"])
@@ -640,7 +643,8 @@ class StateCollector:
             duplicates.add_metric([kind.name], rows.get(("twilio_webhook_duplicates_total", kind.name), 0))
             yield from (callbacks, gauge, histogram)
         errors = CounterMetricFamily("twilio_message_errors_total",
-                                     "Failed and undelivered message callbacks by Twilio ErrorCode.", labels=["error_code"])
+                                     "Failed and undelivered message callbacks by Twilio ErrorCode.",
+                                     labels=["error_code"])
         for (name, label), value in sorted(rows.items()):
             if name == "twilio_message_errors_total":
                 errors.add_metric([label], value)
@@ -742,7 +746,8 @@ def health():
     """Prove the state file can be read and written, and say how the exporter runs."""
     with state() as conn, transaction(conn):
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
-        tracked = dict(conn.execute("SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
+        tracked = dict(conn.execute(
+            "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
     return answer(200, {
         "status": "ok",
         "signatures": "checked" if AUTH_TOKENS else "NOT CHECKED: TWILIO_AUTH_TOKEN is not set",

@@ -129,7 +129,8 @@ class Gunicorn:
 
     def workers(self):
         """Worker pids."""
-        return [int(pid) for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+        pid = self.process.pid
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
     def stop(self):
         """Stop and wait."""
