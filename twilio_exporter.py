@@ -176,7 +176,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_a
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily  # noqa: E402
 from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 from twilio.base.exceptions import TwilioRestException  # noqa: E402
-from twilio.request_validator import RequestValidator, compare, get_signature_algorithm  # noqa: E402
+from twilio.request_validator import (  # noqa: E402
+    HMAC_SHA1, HMAC_SHA256, RequestValidator, compare, get_signature_algorithm)
 
 
 # --- Twilio vocabularies ---
@@ -470,7 +471,7 @@ def signature_is_valid(environ, form):
     # Twilio signs the URL it called, which signed_url rebuilds, so one HMAC per token settles a
     # genuine callback; only a mismatch pays for validate(), which also tries the URL with and
     # without its port. Both compare in the library's constant time, with no early exit of ours.
-    if algorithm.upper() in ("HMAC_SHA1", "HMAC_SHA256") and any(
+    if algorithm.upper() in (HMAC_SHA1, HMAC_SHA256) and any(
             compare(validator.compute_signature(url, form, algorithm), signature) for validator in validators):
         return True
     return any(validator.validate(url, form, signature, algorithm) for validator in validators)
@@ -617,8 +618,9 @@ class StateCollector:
         with state() as conn:
             rows = {(name, label): value
                     for name, label, value in wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")}
-            account = list(account_metrics(conn)) if ACCOUNT_SID else []
+            account = []
             if ACCOUNT_SID:
+                account = list(account_metrics(conn))
                 poll_when_due(conn)
         yield from account
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
@@ -806,7 +808,7 @@ if not AUTH_TOKENS:
 # --- command line ---
 
 def rejected_signatures(metrics_url, kind):
-    """How many callbacks the exporter at metrics_url rejected for their signature, or None."""
+    """How many callbacks the exporter at metrics_url rejected for their signature."""
     from prometheus_client.parser import text_string_to_metric_families
 
     with urllib.request.urlopen(metrics_url, timeout=5) as response:
