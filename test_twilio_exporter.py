@@ -606,6 +606,16 @@ def test_pruning_runs_by_itself_on_the_request_path(monkeypatch):
     assert value(scrape(), "twilio_message_status_gauge", status="sent") == 1
 
 
+def test_a_failed_prune_is_logged_and_never_turns_a_committed_callback_into_503(monkeypatch, caplog):
+    def broken(conn, now):
+        raise sqlite3.OperationalError("disk I/O error")
+    monkeypatch.setattr(te, "prune", broken)
+    te._state.prune_due = 0.0
+    assert message(sid("SM", 32), "sent") == 200
+    assert "pruning failed, will retry in 60 s: disk I/O error" in caplog.text
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
 def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     message(sid("SM", 31), "delivered")
     te._state.key = None  # as after a restart
@@ -912,6 +922,18 @@ def test_a_restart_keeps_the_gauges_and_still_recognises_retries(gunicorn):
     assert_exact_counts(after, 40, 10)
     assert value(after, "twilio_webhook_duplicates_total", endpoint="message") == \
         value(before, "twilio_webhook_duplicates_total", endpoint="message") + 4 * 40
+
+
+def test_the_wal_is_emptied_within_a_second_after_load_from_several_workers(gunicorn):
+    server = gunicorn()
+    wal = Path(str(server.db) + "-wal")
+    callbacks = traffic(messages=500, calls=0)
+    assert send_all(server.url, callbacks) == len(callbacks)
+    deadline = time.monotonic() + 3 * te.CHECKPOINT_INTERVAL_SECONDS
+    while wal.stat().st_size and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert wal.stat().st_size == 0
+    assert_exact_counts(server.metrics(), 500, 0)
 
 
 def test_gunicorn_trusts_x_forwarded_proto_from_a_local_proxy_for_the_signed_url(gunicorn):

@@ -125,6 +125,7 @@ BUSY_TIMEOUT_SECONDS = 5          # Twilio waits 15 s in all; answer 503 well be
 API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
 PRUNE_INTERVAL_SECONDS = 60
 PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog never holds the lock for long
+CHECKPOINT_INTERVAL_SECONDS = 1   # the WAL holds at most about this long of writes before it is emptied
 CACHE_KIB = 2048                  # SQLite page cache per worker: the most its memory grows by
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -280,8 +281,10 @@ def open_state(path):
     # Each statement is idempotent, so the whole script is retried while another worker holds a lock.
     wait_for_lock(conn.executescript, f"""
         PRAGMA synchronous = NORMAL;             -- safe against crashes under WAL
+        PRAGMA wal_autocheckpoint = 0;           -- checkpoint_forever does it, see there
         PRAGMA cache_size = -{CACHE_KIB};
-        PRAGMA auto_vacuum = INCREMENTAL;        -- takes effect in a new file: pruning can shrink it
+        PRAGMA page_size = 1024;                 -- in a new file: a commit writes each page it changes whole
+        PRAGMA auto_vacuum = INCREMENTAL;        -- in a new file too: pruning can shrink it
         PRAGMA journal_mode = WAL;
         {SCHEMA}""")
     return conn
@@ -305,7 +308,10 @@ def wait_for_lock(run, statement):
 
 @contextmanager
 def state():
-    """This process's connection, one thread at a time; opened on first use and after a fork."""
+    """This process's connection, one thread at a time; opened on first use and after a fork.
+
+    Opening it starts the process's checkpoint thread; whoever is done with it prunes when due.
+    """
     # Waiting threads give up as SQLite's own busy timeout does, so Twilio gets its 503 in time.
     if not _state.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
         raise sqlite3.OperationalError("database is locked (busy in another thread of this worker)")
@@ -314,7 +320,9 @@ def state():
             _state.conn = open_state(DB_PATH)
             _state.key = (os.getpid(), DB_PATH)
             _state.prune_due = 0.0
+            threading.Thread(target=checkpoint_forever, args=(_state.key,), name="checkpoint", daemon=True).start()
         yield _state.conn
+        prune_when_due(_state.conn)
     finally:
         _state.lock.release()
 
@@ -401,19 +409,22 @@ def record_in_batch(kind, sid, status, form, now):
         _batch.pending.append(entry)
     try:
         with state() as conn:
-            with _batch.lock:
-                batch, _batch.pending = _batch.pending, []
-            if batch:
+            batch = []
+            if not entry.done.is_set():  # else a thread before this one committed it
                 try:
                     with transaction(conn):
+                        # Taken once the write lock is held: callbacks queued while waiting for it join in.
+                        with _batch.lock:
+                            batch, _batch.pending = _batch.pending, []
                         for queued in batch:
                             queued.result = apply_callback(conn, *queued.args)
                 except Exception as error:  # handed to every thread whose callback was in the batch
+                    if not batch:
+                        raise
                     for queued in batch:
                         queued.error = error
                 for queued in batch:
                     queued.done.set()
-            prune_when_due(conn)
     finally:
         with _batch.lock:  # a callback that never reached a transaction leaves nothing behind its 503
             _batch.pending = [queued for queued in _batch.pending if queued is not entry]
@@ -441,12 +452,46 @@ def prune(conn, now):
 
 
 def prune_when_due(conn):
-    """Prune a batch at most once a minute per worker, on the request path; sooner while a backlog lasts."""
+    """Prune a batch at most once a minute per worker, on the request path; sooner while a backlog lasts.
+
+    A failure is logged and retried later: the callbacks of the moment are committed already.
+    """
     if time.monotonic() >= _state.prune_due:
-        pruned = prune(conn, time.time())
-        _state.prune_due = time.monotonic() + (0 if pruned == PRUNE_BATCH else PRUNE_INTERVAL_SECONDS)
+        _state.prune_due = time.monotonic() + PRUNE_INTERVAL_SECONDS
+        try:
+            pruned = prune(conn, time.time())
+        except sqlite3.Error as error:
+            log.error("state file %s: pruning failed, will retry in %d s: %s", DB_PATH, PRUNE_INTERVAL_SECONDS, error)
+            return
+        if pruned == PRUNE_BATCH:
+            _state.prune_due = 0.0
         if pruned:
             log.info("pruned %d messages and calls older than %d s", pruned, RETENTION_SECONDS)
+
+
+def checkpoint_forever(key):
+    """Copy the WAL into the state file and empty it every second, until this process's connection changes.
+
+    SQLite's own checkpoint after a commit cannot empty a WAL that another worker is writing to:
+    under steady load it ran, with two fsyncs, after every commit while the WAL grew without end.
+    Here PASSIVE copies without holding anyone up, then TRUNCATE empties the file, holding new
+    writers back only while it copies what was committed in between. A thread with its own
+    connection keeps the copying off the request path; SQLite does it without the GIL.
+    """
+    conn = None
+    while _state.key == key:
+        time.sleep(CHECKPOINT_INTERVAL_SECONDS)
+        try:
+            if conn is None:
+                conn = open_state(key[1])
+                conn.execute("PRAGMA busy_timeout = 100")  # TRUNCATE waits out the writer of the moment
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as error:
+            log.error("state file %s: checkpoint failed, will retry in %d s: %s",
+                      key[1], CHECKPOINT_INTERVAL_SECONDS, error)
+    if conn is not None:
+        conn.close()
 
 
 # --- signatures ---
@@ -600,10 +645,9 @@ WEBHOOK_REQUESTS = Counter("twilio_webhook_requests_total", "Webhook requests, b
 WEBHOOK_SECONDS = Histogram("twilio_webhook_request_duration_seconds", "Time to handle one webhook request.",
                             ["endpoint"], registry=None,
                             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-for _name in KINDS:
-    WEBHOOK_SECONDS.labels(_name)
-    for _code in ANSWER_CODES:
-        WEBHOOK_REQUESTS.labels(_name, _code)
+# Every child made once, up front: all show from the first scrape, and a request skips labels().
+REQUESTS_BY_CODE = {(name, code): WEBHOOK_REQUESTS.labels(name, code) for name in KINDS for code in ANSWER_CODES}
+SECONDS_BY_ENDPOINT = {name: WEBHOOK_SECONDS.labels(name) for name in KINDS}
 
 
 class StateCollector:
@@ -795,8 +839,8 @@ def app(environ, start_response):
         status, headers, body = answer(500, {"status": "error", "reason": "internal error, see the exporter's log"})
     kind = WEBHOOKS.get(environ.get("PATH_INFO", ""))
     if kind:
-        WEBHOOK_REQUESTS.labels(kind.name, status[:3]).inc()
-        WEBHOOK_SECONDS.labels(kind.name).observe(time.perf_counter() - started)
+        REQUESTS_BY_CODE[kind.name, status[:3]].inc()
+        SECONDS_BY_ENDPOINT[kind.name].observe(time.perf_counter() - started)
     start_response(status, headers)
     return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 

@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -150,22 +151,46 @@ def wrk(script, seconds, connections, threads=2):
     return result
 
 
+def largest_size_during(path, run, *args):
+    """Call run(*args); return its result and the largest size of the file at `path` meanwhile."""
+    largest, done = [0], threading.Event()
+
+    def sample():
+        """Stat the file every 10 ms until run returns."""
+        while not done.wait(0.01):
+            try:
+                largest[0] = max(largest[0], path.stat().st_size)
+            except FileNotFoundError:
+                pass
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result = run(*args)
+    finally:
+        done.set()
+        sampler.join()
+    return result, largest[0]
+
+
 def throughput(args, main_lua, warm_lua):
-    """Alternate ceiling and exporter rounds; return req/s lists and the exporter's non-2xx count."""
+    """Alternate ceiling and exporter rounds; return req/s lists, non-2xx counts and the largest WAL seen."""
     rates = {"ceiling": [], "exporter": []}
     bad = {"ceiling": 0, "exporter": 0}
+    wal_bytes = 0
     for round_number in range(args.rounds):
         for name, app in (("ceiling", "bench.ceiling:app"), ("exporter", "twilio_exporter:app")):
-            server = Gunicorn(app, args.workers, WORK / f"throughput-{round_number}.sqlite3")
+            db = WORK / f"throughput-{round_number}.sqlite3"
+            server = Gunicorn(app, args.workers, db)
             try:
                 wrk(warm_lua, 1, args.connections)
-                result = wrk(main_lua, args.seconds, args.connections)
+                result, largest = largest_size_during(Path(f"{db}-wal"), wrk, main_lua, args.seconds, args.connections)
+                wal_bytes = max(wal_bytes, largest)
             finally:
                 server.stop()
             rates[name].append(result["rps"])
             bad[name] += result["non2xx"] + result["errors"]
             print(f"  round {round_number + 1} {name:8} {result['rps']:8.0f} req/s", flush=True)
-    return rates, bad
+    return rates, bad, wal_bytes
 
 
 def populate(db, messages):
@@ -215,7 +240,7 @@ def main():
     main_lua = lua_script(requests, WORK / "main.lua")
     warm_lua = lua_script(callbacks(500, 10 ** 9), WORK / "warm.lua")
     print(f"{len(requests)} requests ({len(set(requests))} distinct); throughput rounds:", flush=True)
-    rates, bad = throughput(args, main_lua, warm_lua)
+    rates, bad, wal_bytes = throughput(args, main_lua, warm_lua)
 
     print("latency at a fixed offered load of 1,000 req/s", flush=True)
     server = Gunicorn("twilio_exporter:app", args.workers, WORK / "latency.sqlite3")
@@ -267,6 +292,8 @@ def main():
         (f"/metrics scrape, {large:,} tracked messages", f"{scrapes[large]:.2f} ms",
          f"{scrapes[large] / scrapes[small]:.2f}x the small one; target <= 2x"),
         (f"RSS per worker after {large:,} tracked", f"{rss:.1f} MB", "largest worker; target <= 40 MB"),
+        ("WAL under full load", f"{wal_bytes / 1e6:.2f} MB",
+         f"largest seen in any round; emptied every {te.CHECKPOINT_INTERVAL_SECONDS} s"),
         (f"state file with {large:,} tracked", f"{sizes['before'] / 1e6:.1f} MB", ""),
         ("state file after pruning them", f"{sizes['after'] / 1e6:.2f} MB",
          f"{pruned:,} pruned in {prune_seconds:.1f} s, {te.PRUNE_BATCH:,} a batch, "
