@@ -1192,6 +1192,20 @@ def test_balance_and_usage_are_exported_with_one_api_call_per_interval_across_wo
     assert fake_api.calls == {"balance": 2, "usage": 2}
 
 
+def test_a_scrape_with_no_poll_due_does_not_wait_for_the_write_lock(monkeypatch):
+    monkeypatch.setattr(te, "ACCOUNT_SID", ACCOUNT)
+    monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
+    with te.state() as conn, te.transaction(conn):
+        conn.executemany("INSERT INTO poll (operation, due) VALUES (?, ?)",
+                         [(operation, time.time() + 60) for operation in te.POLLS])
+    writer = te.open_state(te.DB_PATH)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        assert call("/metrics")[0] == 200
+    finally:
+        writer.rollback()
+
+
 def test_all_usage_categories_when_asked(gunicorn, fake_api):
     server = polling_server(gunicorn, fake_api, TWILIO_EXPORTER_USAGE_CATEGORIES="all")
     scrape_concurrently(server, 1)

@@ -600,7 +600,11 @@ def api_error_reason(error):
 
 def poll_when_due(conn):
     """Start, in the background, the polls whose interval has passed: a scrape never waits on the API."""
-    due = claim_polls(conn, time.time())
+    now = time.time()
+    next_due = dict(conn.execute("SELECT operation, due FROM poll"))
+    if all(next_due.get(operation, 0) > now for operation in POLLS):
+        return  # the usual scrape: nothing due, so no need to wait for the write lock
+    due = claim_polls(conn, now)
     if due:
         threading.Thread(target=poll_account, args=(due,), name="twilio-api-poll", daemon=True).start()
 
