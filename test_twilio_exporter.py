@@ -294,6 +294,23 @@ def test_a_state_file_that_cannot_be_created_answers_503_and_recovers_once_it_ca
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
+def test_a_failing_checkpoint_is_logged_once_and_its_recovery_too(monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(te, "CHECKPOINT_INTERVAL_SECONDS", 0.01)
+    key = (os.getpid(), str(tmp_path / "not-yet" / "state.sqlite3"))
+    monkeypatch.setattr(te._state, "key", key)
+    checkpointer = threading.Thread(target=te.checkpoint_forever, args=(key,))
+    checkpointer.start()
+    try:
+        wait_for(lambda: "checkpoint failed" in caplog.text)
+        time.sleep(0.1)
+        (tmp_path / "not-yet").mkdir()
+        wait_for(lambda: "checkpoint works again" in caplog.text)
+    finally:
+        te._state.key = None
+        checkpointer.join()
+    assert caplog.text.count("checkpoint failed, retrying every 0.01 s: unable to open database file") == 1
+
+
 def test_a_locked_state_file_answers_503_and_recovers_when_the_lock_goes(monkeypatch, state):
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
     message(sid("SM", 10), "queued")

@@ -478,7 +478,7 @@ def checkpoint_forever(key):
     writers back only while it copies what was committed in between. A thread with its own
     connection keeps the copying off the request path; SQLite does it without the GIL.
     """
-    conn = None
+    conn, failing = None, False
     while _state.key == key:
         time.sleep(CHECKPOINT_INTERVAL_SECONDS)
         try:
@@ -488,8 +488,14 @@ def checkpoint_forever(key):
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as error:
-            log.error("state file %s: checkpoint failed, will retry in %d s: %s",
-                      key[1], CHECKPOINT_INTERVAL_SECONDS, error)
+            if not failing:  # once, not every second
+                log.error("state file %s: checkpoint failed, retrying every %g s: %s",
+                          key[1], CHECKPOINT_INTERVAL_SECONDS, error)
+            failing = True
+        else:
+            if failing:
+                log.warning("state file %s: checkpoint works again", key[1])
+            failing = False
     if conn is not None:
         conn.close()
 
@@ -843,7 +849,7 @@ def app(environ, start_response):
         status, headers, body = answer(500, {"status": "error", "reason": "internal error, see the exporter's log"})
     kind = WEBHOOKS.get(environ.get("PATH_INFO", ""))
     if kind:
-        REQUESTS_BY_CODE[kind.name, status[:3]].inc()
+        (REQUESTS_BY_CODE.get((kind.name, status[:3])) or WEBHOOK_REQUESTS.labels(kind.name, status[:3])).inc()
         SECONDS_BY_ENDPOINT[kind.name].observe(time.perf_counter() - started)
     start_response(status, headers)
     return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
