@@ -946,10 +946,7 @@ def test_the_wal_is_emptied_within_a_second_after_load_from_several_workers(guni
     wal = Path(str(server.db) + "-wal")
     callbacks = traffic(messages=500, calls=0)
     assert send_all(server.url, callbacks) == len(callbacks)
-    deadline = time.monotonic() + 3 * te.CHECKPOINT_INTERVAL_SECONDS
-    while wal.stat().st_size and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert wal.stat().st_size == 0
+    wait_for(lambda: wal.stat().st_size == 0, seconds=3 * te.CHECKPOINT_INTERVAL_SECONDS)
     assert_exact_counts(server.metrics(), 500, 0)
 
 
