@@ -548,11 +548,16 @@ def fetch_usage(account):
 POLLS = {"balance": fetch_balance, "usage": fetch_usage}
 
 
+def due_polls(conn, now):
+    """The operations whose interval has passed; one never polled is due."""
+    next_due = dict(conn.execute("SELECT operation, due FROM poll"))
+    return [operation for operation in POLLS if next_due.get(operation, 0) <= now]
+
+
 def claim_polls(conn, now):
     """Take the operations due this interval; across all workers, only one takes each."""
     with transaction(conn):
-        due = [operation for operation in POLLS if (conn.execute(
-            "SELECT due FROM poll WHERE operation = ?", (operation,)).fetchone() or (0,))[0] <= now]
+        due = due_polls(conn, now)
         conn.executemany("INSERT INTO poll (operation, due) VALUES (?, ?) "
                          "ON CONFLICT (operation) DO UPDATE SET due = excluded.due",
                          [(operation, now + POLL_INTERVAL_SECONDS) for operation in due])
@@ -607,10 +612,8 @@ def api_error_reason(error):
 def poll_when_due(conn):
     """Start, in the background, the polls whose interval has passed: a scrape never waits on the API."""
     now = time.time()
-    next_due = dict(conn.execute("SELECT operation, due FROM poll"))
-    if all(next_due.get(operation, 0) > now for operation in POLLS):
-        return  # the usual scrape: nothing due, so no need to wait for the write lock
-    due = claim_polls(conn, now)
+    # Read first: the usual scrape finds nothing due and need not wait for the write lock.
+    due = due_polls(conn, now) and claim_polls(conn, now)
     if due:
         threading.Thread(target=poll_account, args=(due,), name="twilio-api-poll", daemon=True).start()
 
