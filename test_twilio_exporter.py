@@ -101,16 +101,10 @@ def clean_env(**settings):
             **settings}
 
 
-def connection():
-    """The app's connection to the state file (tests run one thread at a time)."""
-    with te.state() as conn:
-        return conn
-
-
-def record(conn, kind, sid, status, form, now):
-    """Record one callback at a chosen time, in a transaction of its own."""
-    with te.transaction(conn):
-        return te.apply_callback(conn, kind, sid, status, form, now)
+def record(kind, sid, status, now):
+    """Record one callback at a chosen time, as moving it in from an inbox would."""
+    with te.state() as conn, te.transaction(conn):
+        te.apply_callbacks(conn, [(now, kind, sid, status, "", "")])
 
 
 def parse_metrics(text):
@@ -129,6 +123,14 @@ def scrape():
 def value(samples, name, **labels):
     """One sample's value; KeyError when the series does not exist."""
     return samples[(name, tuple(sorted(labels.items())))]
+
+
+def wait_for(condition, seconds=10):
+    """Poll a condition until it holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.1)
 
 
 def sid(prefix, number):
@@ -270,7 +272,7 @@ def test_webhook_requests_are_counted_by_endpoint_and_code():
 def test_a_bug_becomes_a_logged_500_and_the_worker_lives_on(monkeypatch, caplog):
     def broken(*args):
         raise RuntimeError("boom")
-    monkeypatch.setattr(te, "apply_callback", broken)
+    monkeypatch.setattr(te, "inbox_line", broken)
     assert message(sid("SM", 8), "sent") == 500
     assert "RuntimeError: boom" in caplog.text
     assert call("/health")[0] == 200
@@ -294,37 +296,58 @@ def test_a_state_file_that_cannot_be_created_answers_503_and_recovers_once_it_ca
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
-def test_a_failing_checkpoint_is_logged_once_and_its_recovery_too(monkeypatch, tmp_path, caplog):
+def test_a_failing_checkpoint_is_logged_once_and_its_recovery_too(monkeypatch, caplog):
+    failing = threading.Event()
+    original = te.checkpoint
+
+    def checkpoint(conn):
+        if failing.is_set():
+            raise sqlite3.OperationalError("disk I/O error")
+        original(conn)
+    monkeypatch.setattr(te, "checkpoint", checkpoint)
     monkeypatch.setattr(te, "CHECKPOINT_INTERVAL_SECONDS", 0.01)
-    key = (os.getpid(), str(tmp_path / "not-yet" / "state.sqlite3"))
-    monkeypatch.setattr(te._state, "key", key)
-    checkpointer = threading.Thread(target=te.checkpoint_forever, args=(key,))
-    checkpointer.start()
-    try:
-        wait_for(lambda: "checkpoint failed" in caplog.text)
-        time.sleep(0.1)
-        (tmp_path / "not-yet").mkdir()
-        wait_for(lambda: "checkpoint works again" in caplog.text)
-    finally:
-        te._state.key = None
-        checkpointer.join()
-    assert caplog.text.count("checkpoint failed, retrying every 0.01 s: unable to open database file") == 1
+    failing.set()
+    assert call("/health")[0] == 200  # starts the worker's upkeep
+    wait_for(lambda: f"{te.DB_PATH}: checkpoint failed" in caplog.text)
+    time.sleep(0.1)
+    failing.clear()
+    wait_for(lambda: f"{te.DB_PATH}: checkpoint works again" in caplog.text)
+    assert caplog.text.count(f"{te.DB_PATH}: checkpoint failed, retrying every 0.01 s: disk I/O error") == 1
 
 
-def test_a_locked_state_file_answers_503_and_recovers_when_the_lock_goes(monkeypatch, state):
+def test_a_locked_state_file_turns_webhooks_to_503_and_what_was_answered_200_is_counted_once_it_goes(
+        monkeypatch, state):
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
-    message(sid("SM", 10), "queued")
+    assert message(sid("SM", 10), "queued") == 200
     blocker = sqlite3.connect(state, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
-    assert message(sid("SM", 10), "sent") == 503
+    # Written to the inbox and answered 200 until moving it in has waited out the busy timeout.
+    wait_for(lambda: message(sid("SM", 10), "sent") == 503)
     assert call("/health")[0] == 503
     blocker.execute("ROLLBACK")
-    assert message(sid("SM", 10), "sent") == 200
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+    wait_for(lambda: message(sid("SM", 10), "sent") == 200)
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 1
 
 
-def test_callbacks_queued_by_several_threads_are_committed_together_and_each_counted_once():
-    callbacks = [(sid("SM", 500 + number % 40), status) for number in range(80) for status in ("sent",)]
+def test_a_full_disk_turns_webhooks_to_503_and_each_callback_is_counted_once_when_space_returns(monkeypatch):
+    opened, original = [], te.open_state
+    monkeypatch.setattr(te, "open_state", lambda path: opened.append(original(path)) or opened[-1])
+    assert message(sid("SM", 199), "sent") == 200
+    wait_for(lambda: len(opened) == 2)  # the worker's connection and its upkeep thread's
+    for conn in opened:  # as if the disk were full from here on: a write that needs a new page fails
+        conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+    numbers, answered = iter(range(200, 10_000)), []
+    wait_for(lambda: answered.append(message(sid("SM", next(numbers)), "sent")) or answered[-1] == 503)
+    for conn in opened:
+        conn.execute("PRAGMA max_page_count = 1073741823")
+    wait_for(lambda: message(sid("SM", 199 + len(answered)), "sent") == 200)  # Twilio's retry
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1 + answered.count(200) + 1
+
+
+def test_callbacks_from_many_threads_are_each_counted_once():
+    callbacks = [(sid("SM", 500 + number % 40), "sent") for number in range(80)]
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda callback: message(*callback), callbacks))
     assert codes == [200] * 80
@@ -333,40 +356,70 @@ def test_callbacks_queued_by_several_threads_are_committed_together_and_each_cou
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 40
 
 
-def test_a_failed_batch_fails_every_callback_in_it_and_their_retries_count_once(monkeypatch):
-    original = te.apply_callback
-    monkeypatch.setattr(te, "apply_callback", lambda conn, kind, sid, *rest: (
-        original(conn, kind, sid, *rest) if sid != "SM" + "f" * 32 else conn.execute("SELECT * FROM missing")))
-    queued_by_another_thread = SimpleNamespace(args=(te.KINDS["message"], sid("SM", 600), "sent", {}, time.time()),
-                                               done=threading.Event(), result=None, error=None)
-    te._batch.pending.append(queued_by_another_thread)
-    assert message("SM" + "f" * 32, "sent") == 503
-    assert queued_by_another_thread.done.is_set() and isinstance(queued_by_another_thread.error, sqlite3.Error)
-    monkeypatch.setattr(te, "apply_callback", original)
-    assert message(sid("SM", 600), "sent") == 200
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+def inbox_files(state):
+    """The inbox files beside the state file."""
+    return sorted(path for path in state.parent.iterdir() if ".inbox." in path.name)
 
 
-def test_a_thread_waiting_behind_a_stuck_one_gets_503_after_the_busy_timeout(monkeypatch):
-    monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
-    with te.state():
-        assert message(sid("SM", 43), "sent") == 503
-    assert te._batch.pending == []  # nothing left to be committed behind the 503
-    assert message(sid("SM", 43), "sent") == 200
-    assert value(scrape(), "twilio_webhook_duplicates_total", endpoint="message") == 0
+def dead_workers_inbox(state, *lines):
+    """An inbox file as a worker killed after writing these lines leaves it: unlocked."""
+    path = state.parent / f"{state.name}.inbox.99999.1"
+    path.write_bytes(b"".join(lines))
+    return path
 
 
-def test_a_full_disk_answers_503_and_the_retry_is_counted_once_when_space_returns():
-    conn = connection()
-    number = 0
-    (pages,) = conn.execute("PRAGMA page_count").fetchone()
-    # As if the disk were full from here on: a write that needs a new page fails.
-    conn.execute(f"PRAGMA max_page_count = {pages}")
-    while message(sid("SM", 200 + number), "sent") == 200:
-        number += 1
-    conn.execute("PRAGMA max_page_count = 1073741823")
-    assert message(sid("SM", 200 + number), "sent") == 200
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == number + 1
+def inbox_line(sid, status, kind="message"):
+    """One callback as a worker writes it to its inbox."""
+    return te.inbox_line(te.KINDS[kind], sid, status, {})
+
+
+def test_a_callback_written_by_a_worker_killed_before_answering_counts_once_with_its_retry(state):
+    dead_workers_inbox(state, inbox_line(sid("SM", 700), "delivered"))
+    assert message(sid("SM", 700), "delivered") == 200  # Twilio's retry, as no 200 came
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="delivered") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 1
+
+
+def test_the_unfinished_line_of_a_worker_killed_while_writing_is_skipped_and_logged(state, caplog):
+    dead_workers_inbox(state, inbox_line(sid("SM", 701), "sent"), inbox_line(sid("SM", 702), "sent")[:30])
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
+    assert "skipped the 29-byte unfinished line a worker was writing as it died" in caplog.text
+
+
+def test_a_damaged_line_is_logged_and_skipped_and_the_lines_around_it_are_counted(state, caplog):
+    damaged = inbox_line(sid("SM", 704), "sent").replace(b"message", b"massage")
+    dead_workers_inbox(state, inbox_line(sid("SM", 703), "sent"), damaged, inbox_line(sid("SM", 705), "sent"))
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
+    assert "skipped a damaged line at byte" in caplog.text and "massage" in caplog.text
+
+
+def test_a_failed_move_commits_nothing_and_the_next_counts_every_line_once(state, monkeypatch):
+    dead_workers_inbox(state, inbox_line(sid("SM", 706), "sent"), inbox_line(sid("SM", 707), "failed"))
+
+    def failing(conn, callbacks):
+        conn.execute("SELECT * FROM no_such_table")
+    with monkeypatch.context() as patched:
+        patched.setattr(te, "apply_callbacks", failing)
+        assert call("/metrics")[0] == 503
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
+    assert value(samples, "twilio_message_callback_total", status="failed") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0
+
+
+def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, monkeypatch):
+    monkeypatch.setattr(te, "INBOX_ROTATE_BYTES", 500)
+    dead = dead_workers_inbox(state, inbox_line(sid("SM", 708), "sent"))
+    for number in range(40):
+        assert message(sid("SM", 710 + number), "sent") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 41
+    # Each file is removed once read to its end and let go by its worker; the worker's own stays.
+    assert inbox_files(state) == [Path(te._inbox.path)]
+    assert not dead.exists()
+    assert message(sid("SM", 750), "sent") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 42
 
 
 def test_an_empty_file_in_the_multiprocess_folder_does_not_break_the_scrape():
@@ -421,7 +474,9 @@ def call_raw(request, body):
 
 def counter_table():
     """Every count the state file holds."""
-    return connection().execute("SELECT name, label, value FROM counter ORDER BY name, label").fetchall()
+    with te.state() as conn:
+        te.fold_inbox(conn)
+        return conn.execute("SELECT name, label, value FROM counter ORDER BY name, label").fetchall()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -578,9 +633,9 @@ def test_call_duration_comes_from_call_duration_seconds_not_billed_minutes():
 
 def test_delivery_time_runs_from_the_first_callback_to_delivered():
     now, kind = time.time(), te.KINDS["message"]
-    record(connection(), kind, sid("SM", 26), "queued", {}, now)
-    record(connection(), kind, sid("SM", 26), "delivered", {}, now + 7.5)
-    record(connection(), kind, sid("SM", 26), "delivered", {}, now + 9)
+    record(kind, sid("SM", 26), "queued", now)
+    record(kind, sid("SM", 26), "delivered", now + 7.5)
+    record(kind, sid("SM", 26), "delivered", now + 9)
     samples = scrape()
     assert value(samples, "twilio_message_delivery_seconds_sum") == 7.5
     assert value(samples, "twilio_message_delivery_seconds_count") == 1
@@ -589,53 +644,58 @@ def test_delivery_time_runs_from_the_first_callback_to_delivered():
 
 
 def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
-    now = time.time()
-    conn = connection()
-    record(conn, te.KINDS["message"], sid("SM", 27), "sent", {}, now - te.RETENTION_SECONDS - 5)
-    record(conn, te.KINDS["message"], sid("SM", 28), "sent", {}, now)
-    assert te.prune(conn, now) == 1
+    now = time.time()  # the worker prunes too, by the clock: these expire only at the time given below
+    record(te.KINDS["message"], sid("SM", 27), "sent", now - 100)
+    record(te.KINDS["message"], sid("SM", 28), "sent", now)
+    with te.state() as conn:
+        assert te.prune(conn, now - 100 + te.RETENTION_SECONDS + 1) == 1
+        assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
     samples = scrape()
     assert value(samples, "twilio_message_status_gauge", status="sent") == 1
     assert value(samples, "twilio_message_callback_total", status="sent") == 2
-    assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
 
 
 def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
-    conn = connection()
-    kind, long_ago = te.KINDS["message"], time.time() - te.RETENTION_SECONDS - 60
-    for number in range(3000):
-        record(conn, kind, sid("SM", number), "sent", {}, long_ago)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    full = state.stat().st_size
-    assert te.prune(conn, time.time()) == te.PRUNE_BATCH
-    assert te.prune(conn, time.time()) == 3000 - te.PRUNE_BATCH
-    assert te.prune(conn, time.time()) == 0
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert conn.execute("PRAGMA freelist_count").fetchone() == (0,)
+    kind, now = te.KINDS["message"], time.time()
+    later = now + te.RETENTION_SECONDS + 1  # when all have expired; the worker's own pruning goes by the clock
+    with te.state() as conn:
+        with te.transaction(conn):
+            te.apply_callbacks(conn, [(now, kind, sid("SM", number), "sent", "", "") for number in range(3000)])
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        full = state.stat().st_size
+        assert te.prune(conn, later) == te.PRUNE_BATCH
+        assert te.prune(conn, later) == 3000 - te.PRUNE_BATCH
+        assert te.prune(conn, later) == 0
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert conn.execute("PRAGMA freelist_count").fetchone() == (0,)
     assert state.stat().st_size < full / 4
 
 
-def test_pruning_runs_by_itself_on_the_request_path(monkeypatch):
+def test_pruning_runs_by_itself(monkeypatch):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
-    record(connection(), te.KINDS["message"], sid("SM", 29), "sent", {}, time.time() - 120)
-    te._state.prune_due = 0.0
+    monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
+    record(te.KINDS["message"], sid("SM", 29), "sent", time.time() - 120)
     message(sid("SM", 30), "sent")
-    assert value(scrape(), "twilio_message_status_gauge", status="sent") == 1
+    wait_for(lambda: value(scrape(), "twilio_message_status_gauge", status="sent") == 1)
 
 
-def test_a_failed_prune_is_logged_and_never_turns_a_committed_callback_into_503(monkeypatch, caplog):
+def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, caplog):
     def broken(conn, now):
         raise sqlite3.OperationalError("disk I/O error")
     monkeypatch.setattr(te, "prune", broken)
-    te._state.prune_due = 0.0
+    monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
     assert message(sid("SM", 32), "sent") == 200
-    assert "pruning failed, will retry in 60 s: disk I/O error" in caplog.text
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+    failed = f"{te.DB_PATH}: pruning failed, retrying every 0.05 s: disk I/O error"
+    wait_for(lambda: failed in caplog.text)
+    time.sleep(0.3)
+    assert caplog.text.count(failed) == 1
+    assert message(sid("SM", 33), "sent") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
 
 
 def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     message(sid("SM", 31), "delivered")
-    te._state.key = None  # as after a restart
+    te._state.key = te._inbox.key = None  # as after a restart
     assert message(sid("SM", 31), "delivered") == 200
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="delivered") == 1
@@ -914,7 +974,8 @@ def test_counts_are_exact_across_workers_under_concurrent_retried_load_and_a_sig
     callbacks = traffic(messages=300, calls=100)
     assert send_all(server.url, callbacks, during=kill_workers_while_sending) == len(callbacks)
     samples = server.metrics()
-    assert len(killed) >= 2 and not set(killed) & set(server.workers())
+    assert len(killed) >= 2
+    wait_for(lambda: not set(killed) & set(server.workers()))  # each replaced, once gunicorn has reaped it
     assert_exact_counts(samples, 300, 100)
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") >= 600
     assert value(samples, "twilio_webhook_requests_total", endpoint="message", code="200") >= 1200
@@ -1013,8 +1074,9 @@ def test_rss_and_open_files_stay_flat_under_sixty_seconds_of_load(gunicorn):
     assert samples["warm"].keys() == samples["end"].keys()  # no worker died or was replaced
     for pid, (rss_warm, fds_warm) in samples["warm"].items():
         rss_end, fds_end = samples["end"][pid]
-        # The page cache may still fill as the file grows; anything past it would be a leak.
-        assert rss_end - rss_warm < te.CACHE_KIB + 1024, f"worker {pid} grew from {rss_warm} kB to {rss_end} kB"
+        # The page caches of its two connections (scrapes', upkeep's) may still fill as the file grows;
+        # anything past them would be a leak.
+        assert rss_end - rss_warm < 2 * te.CACHE_KIB + 1024, f"worker {pid} grew from {rss_warm} kB to {rss_end} kB"
         assert fds_end <= fds_warm + clients, f"worker {pid} went from {fds_warm} to {fds_end} open files"
     assert value(server.metrics(), "twilio_message_callback_total", status="sent") == sent
 
@@ -1176,14 +1238,6 @@ def scrape_concurrently(server, scrapes=40):
         codes = list(pool.map(lambda _: urllib.request.urlopen(server.url + "/metrics", timeout=5).status,
                               range(scrapes)))
     assert codes == [200] * scrapes
-
-
-def wait_for(condition, seconds=10):
-    """Poll a condition until it holds; fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.1)
 
 
 def test_balance_and_usage_are_exported_with_one_api_call_per_interval_across_workers(gunicorn, fake_api):

@@ -4,12 +4,15 @@ Run it with `gunicorn -c gunicorn.conf.py twilio_exporter:app`, point Twilio's s
 callbacks at /webhooks/message and /webhooks/call, and scrape /metrics.
 README.md lists every metric and setting.
 
-Callback counts live in one SQLite file that every worker shares: the de-duplication record
-and the counts it moves are written in one transaction, so a callback answered 200 is counted
-exactly once, whichever worker took it and whichever serves the scrape. Only the HTTP-level
-metrics (requests by code, handling time) use prometheus_client's multiprocess files.
+A webhook writes its callback to its worker's inbox file and answers 200; a thread in each
+worker moves the inboxes into one SQLite file that every worker shares, committing the
+de-duplication record, the counts and the inbox's read position in one transaction. So a
+callback answered 200 is counted exactly once, whichever worker took it and whichever serves
+the scrape. Only the HTTP-level metrics (requests by code, handling time) use
+prometheus_client's multiprocess files.
 """
 import argparse
+import fcntl
 import glob
 import hashlib
 import http
@@ -25,7 +28,9 @@ import tempfile
 import threading
 import time
 import urllib.request
-from contextlib import contextmanager
+import zlib
+from collections import defaultdict
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cached_property
 from types import SimpleNamespace
@@ -123,10 +128,13 @@ MAX_FORM_FIELDS = 100             # Twilio sends about 20
 MAX_ERROR_CODES = 200             # distinct error_code label values; later ones count as "other"
 BUSY_TIMEOUT_SECONDS = 5          # Twilio waits 15 s in all; answer 503 well before that
 API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
+FOLD_INTERVAL_SECONDS = 0.1       # how often each worker moves the inboxes into the counts
+FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 9,000 callbacks
+INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this size; read ones are removed
 PRUNE_INTERVAL_SECONDS = 60
 PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog never holds the lock for long
 CHECKPOINT_INTERVAL_SECONDS = 1   # the WAL holds at most about this long of writes before it is emptied
-CACHE_KIB = 2048                  # SQLite page cache per worker: the most its memory grows by
+CACHE_KIB = 2048                  # SQLite page cache per connection; a worker has two
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 if not log.handlers:
@@ -264,6 +272,8 @@ CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
 CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in the same transaction as item
     name TEXT NOT NULL, label TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY (name, label)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (          -- how far each inbox file has been moved into the counts
+    name TEXT PRIMARY KEY, offset INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it is next due, its last answer
     operation TEXT PRIMARY KEY, due REAL NOT NULL, last_success REAL,
@@ -271,8 +281,9 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
 """
 # One connection per worker process, used by one thread at a time: SQLite takes one writer
 # at a time anyway, and a connection per thread would multiply its page cache by the threads.
-_state = SimpleNamespace(key=None, conn=None, prune_due=0.0, lock=threading.Lock())
-_batch = SimpleNamespace(pending=[], lock=threading.Lock())  # callbacks waiting for the next transaction
+_state = SimpleNamespace(key=None, conn=None, lock=threading.Lock())
+# The inbox file this worker appends callbacks to, and why the state file is failing, if it is.
+_inbox = SimpleNamespace(key=None, file=None, path=None, size=0, broken=None, lock=threading.Lock())
 
 
 def open_state(path):
@@ -281,7 +292,7 @@ def open_state(path):
     # Each statement is idempotent, so the whole script is retried while another worker holds a lock.
     wait_for_lock(conn.executescript, f"""
         PRAGMA synchronous = NORMAL;             -- safe against crashes under WAL
-        PRAGMA wal_autocheckpoint = 0;           -- checkpoint_forever does it, see there
+        PRAGMA wal_autocheckpoint = 0;           -- checkpoint() does it, see there
         PRAGMA cache_size = -{CACHE_KIB};
         PRAGMA page_size = 1024;                 -- in a new file: a commit writes each page it changes whole
         PRAGMA auto_vacuum = INCREMENTAL;        -- in a new file too: pruning can shrink it
@@ -310,7 +321,7 @@ def wait_for_lock(run, statement):
 def state():
     """This process's connection, one thread at a time; opened on first use and after a fork.
 
-    Opening it starts the process's checkpoint thread; whoever is done with it prunes when due.
+    Opening it starts the process's upkeep thread.
     """
     # Waiting threads give up as SQLite's own busy timeout does, so Twilio gets its 503 in time.
     if not _state.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
@@ -319,10 +330,9 @@ def state():
         if _state.key != (os.getpid(), DB_PATH):
             _state.conn = open_state(DB_PATH)
             _state.key = (os.getpid(), DB_PATH)
-            _state.prune_due = 0.0
-            threading.Thread(target=checkpoint_forever, args=(_state.key,), name="checkpoint", daemon=True).start()
+            _inbox.broken = None  # about the file before
+            threading.Thread(target=upkeep_forever, args=(_state.key,), name="upkeep", daemon=True).start()
         yield _state.conn
-        prune_when_due(_state.conn)
     finally:
         _state.lock.release()
 
@@ -340,99 +350,208 @@ def transaction(conn):
 
 
 def bump(conn, bumps):
-    """Add to counter rows, all in one statement: (name, label, amount) each."""
-    conn.execute("INSERT INTO counter (name, label, value) VALUES " + ", ".join(["(?, ?, ?)"] * len(bumps)) +
-                 " ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
-                 [field for row in bumps for field in row])
+    """Add to counter rows: {(name, label): amount}."""
+    conn.executemany("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) "
+                     "ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
+                     [(name, label, amount) for (name, label), amount in bumps.items() if amount])
 
 
-def observe(name, buckets, value):
-    """The counter rows one histogram observation moves (buckets stored non-cumulative)."""
-    le = next((str(float(bound)) for bound in buckets if value <= bound), "+Inf")
-    return [(f"{name}_bucket", le, 1), (f"{name}_sum", "", value)]
+def apply_callbacks(conn, callbacks):
+    """Record callbacks and move their counts, inside the caller's transaction.
 
-
-def error_code_label(conn, raw):
-    """The error_code label for a raw ErrorCode: digits, "unknown", or "other" past the cap."""
-    if not ERROR_CODE_PATTERN.fullmatch(raw or ""):
-        return "unknown"
-    name = "twilio_message_errors_total"
-    if conn.execute("SELECT 1 FROM counter WHERE name = ? AND label = ?", (name, raw)).fetchone():
-        return raw
-    (codes,) = conn.execute("SELECT count(*) FROM counter WHERE name = ?", (name,)).fetchone()
-    return raw if codes < MAX_ERROR_CODES else "other"
-
-
-def apply_callback(conn, kind, sid, status, form, now):
-    """Record one callback and move its counts, inside the caller's transaction; False means a retry."""
-    bit = 1 << kind.statuses.index(status)
-    ranks = kind.ranks
-    gauge = f"twilio_{kind.name}_status_gauge"
-    row = conn.execute("SELECT status, seen, first_seen FROM item WHERE kind = ? AND sid = ?",
-                       (kind.name, sid)).fetchone()
-    if row and row[1] & bit:
-        bump(conn, [("twilio_webhook_duplicates_total", kind.name, 1)])
-        return False
-    bumps = [(f"twilio_{kind.name}_callback_total", status, 1)]
-    if row is None:
-        first_seen = now
-        conn.execute("INSERT INTO item VALUES (?, ?, ?, ?, ?)", (kind.name, sid, status, bit, now))
-        bumps.append((gauge, status, 1))
-    else:
-        latest, seen, first_seen = row
-        if ranks[status] > ranks[latest]:
-            bumps += [(gauge, latest, -1), (gauge, status, 1)]
-            latest = status
-        conn.execute("UPDATE item SET status = ?, seen = ? WHERE kind = ? AND sid = ?",
-                     (latest, seen | bit, kind.name, sid))
-    if status in kind.error_statuses:
-        bumps.append(("twilio_message_errors_total", error_code_label(conn, form.get("ErrorCode")), 1))
-    if status == kind.timed_status:
-        seconds = form.get(kind.timing_field, "") if kind.timing_field else str(max(0.0, now - first_seen))
-        if re.fullmatch(r"\d+(\.\d+)?", seconds):
-            bumps += observe(kind.histogram, kind.buckets, float(seconds))
-    bump(conn, bumps)
-    return True
-
-
-def record_in_batch(kind, sid, status, form, now):
-    """Record a callback in one transaction with those the worker's other threads are waiting on.
-
-    Every thread queues its callback, then waits for the worker's connection; whichever gets it
-    commits everything queued by then. Under load, many callbacks share one write lock and one
-    commit, which across workers costs far more than the statements. A thread answers only once
-    the transaction holding its own callback has committed, so a crash still loses no
-    acknowledged callback; a failed transaction fails every callback in it.
+    Each callback is (arrival time, kind, SID, status, error code, seconds), in order of arrival.
+    A retry of a (SID, status) already recorded only counts as a duplicate.
     """
-    entry = SimpleNamespace(args=(kind, sid, status, form, now), done=threading.Event(), result=None, error=None)
-    with _batch.lock:
-        _batch.pending.append(entry)
-    try:
-        with state() as conn:
-            batch = []
-            if not entry.done.is_set():  # else a thread before this one committed it
-                try:
-                    with transaction(conn):
-                        # Taken once the write lock is held: callbacks queued while waiting for it join in.
-                        with _batch.lock:
-                            batch, _batch.pending = _batch.pending, []
-                        for queued in batch:
-                            queued.result = apply_callback(conn, *queued.args)
-                except Exception as error:  # handed to every thread whose callback was in the batch
-                    if not batch:
-                        raise
-                    for queued in batch:
-                        queued.error = error
-                for queued in batch:
-                    queued.done.set()
-    finally:
-        with _batch.lock:  # a callback that never reached a transaction leaves nothing behind its 503
-            _batch.pending = [queued for queued in _batch.pending if queued is not entry]
-    entry.done.wait()  # set already: a batch is finished before the connection is let go
-    if entry.error:
-        raise entry.error
-    return entry.result
+    items = {}  # (kind name, SID): [latest status, bits of the statuses seen, first seen]
+    for kind in {callback[1] for callback in callbacks}:
+        sids = sorted({callback[2] for callback in callbacks if callback[1] is kind})
+        for start in range(0, len(sids), 500):  # well under SQLite's limit on parameters
+            chunk = sids[start:start + 500]
+            for sid, *item in conn.execute("SELECT sid, status, seen, first_seen FROM item "
+                                           f"WHERE kind = ? AND sid IN ({','.join('?' * len(chunk))})",
+                                           (kind.name, *chunk)):
+                items[kind.name, sid] = item
+    bumps, changed, error_codes = defaultdict(float), {}, None
+    for now, kind, sid, status, error_code, seconds in callbacks:
+        bit = 1 << kind.statuses.index(status)
+        gauge = f"twilio_{kind.name}_status_gauge"
+        item = items.get((kind.name, sid))
+        if item and item[1] & bit:
+            bumps["twilio_webhook_duplicates_total", kind.name] += 1
+            continue
+        bumps[f"twilio_{kind.name}_callback_total", status] += 1
+        if item is None:
+            item = items[kind.name, sid] = [status, bit, now]
+            bumps[gauge, status] += 1
+        elif kind.ranks[status] > kind.ranks[item[0]]:
+            bumps[gauge, item[0]] -= 1
+            bumps[gauge, status] += 1
+            item[0] = status
+        item[1] |= bit
+        changed[kind.name, sid] = item
+        if status in kind.error_statuses:
+            if error_codes is None:  # every label value so far, to hold them to MAX_ERROR_CODES
+                error_codes = {label for (label,) in conn.execute(
+                    "SELECT label FROM counter WHERE name = 'twilio_message_errors_total'")}
+            if error_code not in error_codes and len(error_codes) >= MAX_ERROR_CODES:
+                error_code = "other"
+            error_codes.add(error_code)
+            bumps["twilio_message_errors_total", error_code] += 1
+        if status == kind.timed_status:
+            if not kind.timing_field:
+                seconds = max(0.0, now - item[2])
+            if seconds != "":
+                le = next((str(float(bound)) for bound in kind.buckets if float(seconds) <= bound), "+Inf")
+                bumps[f"{kind.histogram}_bucket", le] += 1  # buckets are stored non-cumulative
+                bumps[f"{kind.histogram}_sum", ""] += float(seconds)
+    conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?, ?) "
+                     "ON CONFLICT (kind, sid) DO UPDATE SET status = excluded.status, seen = excluded.seen",
+                     [(kind, sid, *item) for (kind, sid), item in changed.items()])
+    bump(conn, bumps)
 
+
+# --- the inbox ---
+# A webhook appends its callback to its worker's inbox file and answers 200. Every
+# FOLD_INTERVAL_SECONDS each worker's upkeep thread moves what all the inbox files hold into
+# the state file, and a scrape moves what is left first. The written line survives a crash of
+# the worker; moving it commits the counts, the de-duplication record and how far the file has
+# been read in one transaction, so it is counted exactly once.
+
+def inbox_line(kind, sid, status, form):
+    """One callback as an inbox line, with what counting it needs: its time, error code and seconds."""
+    error_code = ""
+    if status in kind.error_statuses:
+        error_code = form.get("ErrorCode", "")
+        error_code = error_code if ERROR_CODE_PATTERN.fullmatch(error_code) else "unknown"
+    seconds = form.get(kind.timing_field, "") if status == kind.timed_status and kind.timing_field else ""
+    seconds = seconds if re.fullmatch(r"\d+(\.\d+)?", seconds) else ""
+    record = "\t".join((repr(time.time()), kind.name, sid, status, error_code, seconds)).encode()
+    # Led by a newline: a line a full disk cut short can never run into the next one.
+    return b"\n%s\t%08x\n" % (record, zlib.crc32(record))
+
+
+def parse_inbox_line(line):
+    """The callback an inbox line holds, or None when it is damaged."""
+    record, _, checksum = line.rpartition(b"\t")
+    try:
+        if checksum != b"%08x" % zlib.crc32(record):
+            return None
+        now, kind, sid, status, error_code, seconds = record.decode().split("\t")
+        return (float(now), KINDS[kind], sid, status, error_code, seconds) if status in KINDS[kind].statuses else None
+    except (ValueError, KeyError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
+def write_to_inbox(line):
+    """Append a line to this worker's inbox file; once written, no crash of the worker can lose it."""
+    try:
+        if _inbox.key != (os.getpid(), DB_PATH) or _inbox.size >= INBOX_ROTATE_BYTES:
+            start_inbox_file()
+        if _inbox.broken:  # what is written now could not be counted until the state file works again
+            raise sqlite3.OperationalError(_inbox.broken)
+        file, path = _inbox.file, _inbox.path
+        written = file.write(line)  # one write(2), O_APPEND: the lines of threads never mix
+    except OSError as error:
+        raise sqlite3.OperationalError(f"inbox: {error}") from None
+    _inbox.size += written
+    if written != len(line):
+        raise sqlite3.OperationalError(f"inbox {path}: disk full, {written} of {len(line)} bytes written")
+
+
+def start_inbox_file():
+    """Start this worker's next inbox file; the one before is let go once its last writer is done."""
+    with _inbox.lock:
+        if _inbox.key == (os.getpid(), DB_PATH) and _inbox.size < INBOX_ROTATE_BYTES:
+            return _inbox.file  # another thread started it meanwhile
+        if _inbox.key != (os.getpid(), DB_PATH):
+            with state():  # first callback here: answer 503 now if the state file is no good
+                pass
+        path = f"{DB_PATH}.inbox.{os.getpid()}.{time.time_ns()}"
+        file = open(f"{path}.new", "ab", buffering=0)
+        # Held as long as the file is open, even across a crash: a fold knows a file is done
+        # when it can take the lock. Taken before the file is named, so no fold sees it unlocked.
+        fcntl.flock(file, fcntl.LOCK_EX)
+        os.rename(f"{path}.new", path)
+        _inbox.file, _inbox.path, _inbox.size, _inbox.key = file, path, 0, (os.getpid(), DB_PATH)
+        return file
+
+
+def inbox_files(db_path):
+    """{name: size} of every inbox file beside a state file."""
+    sizes = {}
+    for path in glob.glob(glob.escape(db_path) + ".inbox.*[0-9]"):
+        try:
+            sizes[os.path.basename(path)] = os.stat(path).st_size
+        except FileNotFoundError:  # removed by another worker's fold meanwhile
+            pass
+    return sizes
+
+
+def fold_inbox(conn):
+    """Move the callbacks in the inbox files into the counts, about FOLD_BYTES at most; True if more are left.
+
+    A file read to its end once its worker let it go is removed after the commit.
+    """
+    db_path = conn.execute("PRAGMA database_list").fetchone()[2]  # the connection's own, whatever DB_PATH says
+    if set(inbox_files(db_path).items()) <= set(conn.execute("SELECT name, offset FROM inbox")):
+        return False  # nothing new: no write lock needed
+    callbacks, read, finished = [], 0, []
+    folder = os.path.dirname(db_path)
+    with transaction(conn):
+        offsets = dict(conn.execute("SELECT name, offset FROM inbox"))
+        files = inbox_files(db_path)  # listed under the write lock: no other fold changes them meanwhile
+        conn.executemany("DELETE FROM inbox WHERE name = ?", [(name,) for name in offsets.keys() - files.keys()])
+        for name in sorted(files):
+            if read >= FOLD_BYTES:
+                break
+            offset = offsets.get(name, 0)
+            try:
+                file = open(os.path.join(folder, name), "rb")
+            except FileNotFoundError:  # read to its end, and removed since the listing
+                continue
+            with file:
+                try:
+                    fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    let_go = True  # its worker closed it or died: nothing more will come
+                except BlockingIOError:
+                    let_go = False
+                size = os.fstat(file.fileno()).st_size
+                data = os.pread(file.fileno(), FOLD_BYTES, offset)
+            read += len(data)
+            end = data.rfind(b"\n") + 1
+            if let_go and offset + len(data) == size and end < len(data):
+                log.warning("inbox %s: skipped the %d-byte unfinished line a worker was writing as it died "
+                            "(never answered 200, so Twilio retries it)", name, len(data) - end)
+                end = len(data)
+            elif not end and len(data) == FOLD_BYTES:
+                log.error("inbox %s: skipped %d bytes at %d holding no line at all", name, len(data), offset)
+                end = len(data)
+            for at, line in iter_lines(data[:end], offset):
+                callback = parse_inbox_line(line)
+                if callback is None:
+                    log.error("inbox %s: skipped a damaged line at byte %d: %.80r", name, at, line)
+                else:
+                    callbacks.append(callback)
+            conn.execute("INSERT OR REPLACE INTO inbox VALUES (?, ?)", (name, offset + end))
+            if let_go and offset + end == size:
+                finished.append(name)
+        apply_callbacks(conn, sorted(callbacks, key=lambda callback: callback[0]))
+    for name in finished:  # its row goes with the next fold, which finds the file gone
+        with suppress(FileNotFoundError):  # another worker's fold may remove it first
+            os.unlink(os.path.join(folder, name))
+    return read >= FOLD_BYTES
+
+
+def iter_lines(data, offset):
+    """(byte position, line) of each non-empty line of data read from offset."""
+    at = offset
+    for line in data.split(b"\n"):
+        if line:
+            yield at, line
+        at += len(line) + 1
+
+
+# --- upkeep ---
 
 def prune(conn, now):
     """Forget one batch of what was first seen before the retention window, keeping gauges exact."""
@@ -442,8 +561,7 @@ def prune(conn, now):
     with transaction(conn):
         expired = conn.execute(f"SELECT kind, status, count(*) FROM ({oldest}) GROUP BY kind, status",
                                window).fetchall()
-        if expired:
-            bump(conn, [(f"twilio_{kind}_status_gauge", status, -count) for kind, status, count in expired])
+        bump(conn, {(f"twilio_{kind}_status_gauge", status): -count for kind, status, count in expired})
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}))", window)
     if expired:
         # Give the freed pages back to the disk. Only executescript steps this pragma to the end.
@@ -451,51 +569,65 @@ def prune(conn, now):
     return sum(count for _, _, count in expired)
 
 
-def prune_when_due(conn):
-    """Prune a batch at most once a minute per worker, on the request path; sooner while a backlog lasts.
-
-    A failure is logged and retried later: the callbacks of the moment are committed already.
-    """
-    if time.monotonic() >= _state.prune_due:
-        _state.prune_due = time.monotonic() + PRUNE_INTERVAL_SECONDS
-        try:
-            pruned = prune(conn, time.time())
-        except sqlite3.Error as error:
-            log.error("state file %s: pruning failed, will retry in %d s: %s", DB_PATH, PRUNE_INTERVAL_SECONDS, error)
-            return
-        if pruned == PRUNE_BATCH:
-            _state.prune_due = 0.0
-        if pruned:
-            log.info("pruned %d messages and calls older than %d s", pruned, RETENTION_SECONDS)
+def prune_expired(conn):
+    """Prune one batch and log it; True while a backlog is left."""
+    pruned = prune(conn, time.time())
+    if pruned:
+        log.info("pruned %d messages and calls older than %d s", pruned, RETENTION_SECONDS)
+    return pruned == PRUNE_BATCH
 
 
-def checkpoint_forever(key):
-    """Copy the WAL into the state file and empty it every second, until this process's connection changes.
+def checkpoint(conn):
+    """Copy the WAL into the state file and empty it.
 
     SQLite's own checkpoint after a commit cannot empty a WAL that another worker is writing to:
     under steady load it ran, with two fsyncs, after every commit while the WAL grew without end.
-    Here PASSIVE copies without holding anyone up, then TRUNCATE empties the file, holding new
-    writers back only while it copies what was committed in between. A thread with its own
-    connection keeps the copying off the request path; SQLite does it without the GIL.
+    PASSIVE copies without holding anyone up, then TRUNCATE empties the file, holding new
+    writers back only while it copies what was committed in between.
     """
-    conn, failing = None, False
-    while _state.key == key:
-        time.sleep(CHECKPOINT_INTERVAL_SECONDS)
-        try:
-            if conn is None:
-                conn = open_state(key[1])
-                conn.execute("PRAGMA busy_timeout = 100")  # TRUNCATE waits out the writer of the moment
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as error:
-            if not failing:  # once, not every second
-                log.error("state file %s: checkpoint failed, retrying every %g s: %s",
-                          key[1], CHECKPOINT_INTERVAL_SECONDS, error)
-            failing = True
-        else:
-            if failing:
-                log.warning("state file %s: checkpoint works again", key[1])
-            failing = False
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    conn.execute("PRAGMA busy_timeout = 100")  # TRUNCATE waits out the writer of the moment
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.execute("PRAGMA busy_timeout = 0")
+
+
+def upkeep_forever(key):
+    """Fold the inboxes, prune and checkpoint, each at its interval, until this process's connection changes.
+
+    The thread has a connection of its own, so scrapes never wait behind its work. A job with
+    more left runs again at once. Each logs its failure once and its recovery; while folding
+    fails, webhooks answer 503.
+    """
+    jobs = {fold_inbox: ("moving the inboxes in", FOLD_INTERVAL_SECONDS),
+            prune_expired: ("pruning", PRUNE_INTERVAL_SECONDS),
+            checkpoint: ("checkpoint", CHECKPOINT_INTERVAL_SECONDS)}
+    due, failing, conn = dict.fromkeys(jobs, 0.0), set(), None
+    while True:
+        time.sleep(max(0.0, min(due.values()) - time.monotonic()))
+        if _state.key != key:
+            break
+        for run, (job, interval) in jobs.items():
+            if time.monotonic() < due[run]:
+                continue
+            try:
+                conn = conn or open_state(key[1])
+                again = run(conn)
+            except (sqlite3.Error, OSError) as error:
+                again = False
+                if run not in failing:  # once, not at every try
+                    log.error("state file %s: %s failed, retrying every %g s: %s", key[1], job, interval, error)
+                failing.add(run)
+                if run is fold_inbox:
+                    _inbox.broken = f"{job} failed: {error}"
+            else:
+                if run in failing:
+                    log.warning("state file %s: %s works again", key[1], job)
+                failing.discard(run)
+                if run is fold_inbox:
+                    _inbox.broken = None
+            due[run] = time.monotonic() + (0 if again else interval)
     if conn is not None:
         conn.close()
 
@@ -673,6 +805,7 @@ class StateCollector:
     def collect(self):
         """Yield the callback metrics, every known label value present from the start."""
         with state() as conn:
+            fold_inbox(conn)
             rows = {(name, label): value
                     for name, label, value in wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")}
             account = []
@@ -785,7 +918,7 @@ def first_field(form, names):
 
 
 def receive_callback(environ, kind):
-    """Check one status callback and record it; 200 only once it is committed."""
+    """Check one status callback and write it to the inbox; 200 only once it is written."""
     form = read_form(environ)
     if AUTH_TOKENS and not signature_is_valid(environ, form):
         raise Reject(403, f"X-Twilio-Signature does not match {signed_url(environ)[:200]!r} with any configured token")
@@ -796,15 +929,16 @@ def receive_callback(environ, kind):
     if status not in kind.statuses:
         log.warning("unknown %s %.64r for %s, counted as status=\"unknown\"", kind.status_fields[0], status, sid)
         status = "unknown"
-    if not record_in_batch(kind, sid, status, form, time.time()):
-        log.debug("retry of %s %s recognised", sid, status)
+    write_to_inbox(inbox_line(kind, sid, status, form))
     return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
 
 
 def health():
     """Prove the state file can be read and written, and say how the exporter runs."""
-    with state() as conn, transaction(conn):
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
+    with state() as conn:
+        fold_inbox(conn)
+        with transaction(conn):
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
         tracked = dict(conn.execute(
             "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
     return answer(200, {

@@ -194,7 +194,7 @@ def throughput(args, main_lua, warm_lua):
 
 
 def populate(db, messages):
-    """Fill a state file with tracked messages, as apply_callback would leave them."""
+    """Fill a state file with tracked messages, as apply_callbacks would leave them."""
     conn = te.open_state(str(db))
     now = time.time()
     statuses = ("delivered",) * 17 + ("undelivered", "undelivered", "sent")
@@ -203,8 +203,8 @@ def populate(db, messages):
             (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05) for n in range(messages)))
         for status in set(statuses):
             count = sum(1 for n in range(20) if statuses[n] == status) * messages // 20
-            te.bump(conn, [("twilio_message_status_gauge", status, count),
-                           ("twilio_message_callback_total", status, count)])
+            te.bump(conn, {("twilio_message_status_gauge", status): count,
+                           ("twilio_message_callback_total", status): count})
     conn.close()
 
 
