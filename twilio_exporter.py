@@ -363,7 +363,7 @@ def apply_callbacks(conn, callbacks):
     A retry of a (SID, status) already recorded only counts as a duplicate.
     """
     items = {}  # (kind name, SID): [latest status, bits of the statuses seen, first seen]
-    for kind in {callback[1] for callback in callbacks}:
+    for kind in {callback[1].name: callback[1] for callback in callbacks}.values():  # a Kind's own hash is slow
         sids = sorted({callback[2] for callback in callbacks if callback[1] is kind})
         for start in range(0, len(sids), 500):  # well under SQLite's limit on parameters
             chunk = sids[start:start + 500]
