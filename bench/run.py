@@ -231,7 +231,7 @@ def main():
     args = parser.parse_args()
     smoke = args.smoke
     args.messages = 2_000 if smoke else 40_000
-    args.rounds, args.seconds, args.workers, args.connections = (1, 1, 2, 8) if smoke else (3, 8, 4, 32)
+    args.rounds, args.seconds, args.workers, args.connections = (1, 1, 2, 8) if smoke else (5, 8, 4, 32)
     args.tracked = (1_000, 20_000) if smoke else (1_000, 1_000_000)
     ensure_wrk()
 
@@ -280,11 +280,14 @@ def main():
     sizes["after"] = db.stat().st_size
 
     ceiling, exporter = statistics.median(rates["ceiling"]), statistics.median(rates["exporter"])
+    # Each round's pair ran back to back, under the same load from the rest of the machine.
+    ratios = [mine / theirs for mine, theirs in zip(rates["exporter"], rates["ceiling"])]
     small, large = args.tracked
     rows = [
         ("throughput: ceiling (bare WSGI)", f"{ceiling:,.0f} req/s", f"non-2xx or errors: {bad['ceiling']}"),
         ("throughput: exporter", f"{exporter:,.0f} req/s", f"non-2xx or errors: {bad['exporter']}"),
-        ("throughput ratio exporter/ceiling", f"{exporter / ceiling:.2f}", "target >= 0.60"),
+        ("throughput ratio exporter/ceiling", f"{statistics.median(ratios):.2f}",
+         "median of the rounds' ratios: " + ", ".join(f"{ratio:.2f}" for ratio in ratios) + "; target >= 0.60"),
         ("latency p50 at 1,000 req/s offered", f"{fixed['p50_us'] / 1000:.2f} ms",
          f"achieved {fixed['rps']:,.0f} req/s"),
         ("latency p99 at 1,000 req/s offered", f"{fixed['p99_us'] / 1000:.2f} ms", "target <= 10 ms"),
