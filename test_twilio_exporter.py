@@ -395,6 +395,26 @@ def test_a_damaged_line_is_logged_and_skipped_and_the_lines_around_it_are_counte
     assert "skipped a damaged line at byte" in caplog.text and "massage" in caplog.text
 
 
+def test_a_line_cut_short_by_a_full_disk_answers_503_and_never_spoils_the_next_one(state, caplog):
+    assert message(sid("SM", 760), "sent") == 200
+    inbox = te._inbox.file
+
+    class CutShort:
+        def write(self, line):
+            return inbox.write(line[:20])
+    te._inbox.file = CutShort()
+    try:
+        code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 761), "MessageStatus": "sent"})
+    finally:
+        te._inbox.file = inbox
+    assert code == 503 and b"disk full, 20 of" in body
+    assert message(sid("SM", 761), "sent") == 200  # Twilio's retry
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 2
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0
+    assert "skipped a damaged line" in caplog.text
+
+
 def test_a_failed_move_commits_nothing_and_the_next_counts_every_line_once(state, monkeypatch):
     dead_workers_inbox(state, inbox_line(sid("SM", 706), "sent"), inbox_line(sid("SM", 707), "failed"))
 
@@ -655,18 +675,23 @@ def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
     assert value(samples, "twilio_message_callback_total", status="sent") == 2
 
 
+def checkpoint_fully(conn):
+    """Copy the whole WAL into the state file, retrying while the worker's upkeep thread is busy in it."""
+    wait_for(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0)
+
+
 def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
     kind, now = te.KINDS["message"], time.time()
     later = now + te.RETENTION_SECONDS + 1  # when all have expired; the worker's own pruning goes by the clock
     with te.state() as conn:
         with te.transaction(conn):
             te.apply_callbacks(conn, [(now, kind, sid("SM", number), "sent", "", "") for number in range(3000)])
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint_fully(conn)
         full = state.stat().st_size
         assert te.prune(conn, later) == te.PRUNE_BATCH
         assert te.prune(conn, later) == 3000 - te.PRUNE_BATCH
         assert te.prune(conn, later) == 0
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint_fully(conn)
         assert conn.execute("PRAGMA freelist_count").fetchone() == (0,)
     assert state.stat().st_size < full / 4
 

@@ -126,7 +126,7 @@ if ACCOUNT_SID and not (API_KEY or AUTH_TOKENS):
 MAX_BODY_BYTES = 64 * 1024        # Twilio's callbacks are well under 2 KiB
 MAX_FORM_FIELDS = 100             # Twilio sends about 20
 MAX_ERROR_CODES = 200             # distinct error_code label values; later ones count as "other"
-BUSY_TIMEOUT_SECONDS = 5          # Twilio waits 15 s in all; answer 503 well before that
+BUSY_TIMEOUT_SECONDS = 5          # the longest a scrape, /health or a fold waits for the state file's lock
 API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
 FOLD_INTERVAL_SECONDS = 0.1       # how often each worker moves the inboxes into the counts
 FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 9,000 callbacks
@@ -279,8 +279,8 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
     operation TEXT PRIMARY KEY, due REAL NOT NULL, last_success REAL,
     errors INTEGER NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
-# One connection per worker process, used by one thread at a time: SQLite takes one writer
-# at a time anyway, and a connection per thread would multiply its page cache by the threads.
+# A worker has two connections: this one, for scrapes and /health, one thread at a time, and
+# its upkeep thread's. A connection per thread would multiply the page cache by the threads.
 _state = SimpleNamespace(key=None, conn=None, lock=threading.Lock())
 # The inbox file this worker appends callbacks to, and why the state file is failing, if it is.
 _inbox = SimpleNamespace(key=None, file=None, path=None, size=0, broken=None, lock=threading.Lock())
@@ -323,7 +323,7 @@ def state():
 
     Opening it starts the process's upkeep thread.
     """
-    # Waiting threads give up as SQLite's own busy timeout does, so Twilio gets its 503 in time.
+    # Waiting threads give up as SQLite's own busy timeout does, so the caller gets its 503 in time.
     if not _state.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
         raise sqlite3.OperationalError("database is locked (busy in another thread of this worker)")
     try:
