@@ -303,7 +303,7 @@ def test_a_failing_checkpoint_is_logged_once_and_its_recovery_too(monkeypatch, c
     def checkpoint(conn):
         if failing.is_set():
             raise sqlite3.OperationalError("disk I/O error")
-        original(conn)
+        return original(conn)
     monkeypatch.setattr(te, "checkpoint", checkpoint)
     monkeypatch.setattr(te, "CHECKPOINT_INTERVAL_SECONDS", 0.01)
     failing.set()
@@ -427,6 +427,24 @@ def test_a_failed_move_commits_nothing_and_the_next_counts_every_line_once(state
     assert value(samples, "twilio_message_callback_total", status="sent") == 1
     assert value(samples, "twilio_message_callback_total", status="failed") == 1
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0
+
+
+def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_webhooks_answer_503_until_it_is_gone(
+        monkeypatch, caplog):
+    buggy, original = threading.Event(), te.apply_callbacks
+
+    def apply_callbacks(conn, callbacks):
+        if buggy.is_set():
+            raise RuntimeError("boom")
+        original(conn, callbacks)
+    monkeypatch.setattr(te, "apply_callbacks", apply_callbacks)
+    buggy.set()
+    assert message(sid("SM", 770), "sent") == 200
+    wait_for(lambda: message(sid("SM", 770), "sent") == 503)
+    assert "moving the inboxes in failed" in caplog.text and "RuntimeError: boom" in caplog.text
+    buggy.clear()
+    wait_for(lambda: message(sid("SM", 770), "sent") == 200)
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
 def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, monkeypatch):

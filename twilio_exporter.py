@@ -129,6 +129,7 @@ MAX_ERROR_CODES = 200             # distinct error_code label values; later ones
 BUSY_TIMEOUT_SECONDS = 5          # the longest a scrape, /health or a fold waits for the state file's lock
 API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
 FOLD_INTERVAL_SECONDS = 0.1       # how often each worker moves the inboxes into the counts
+FOLD_IDLE_SECONDS = 1             # how often while nothing comes (a scrape moves what is left anyway)
 FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 9,000 callbacks
 INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this size; read ones are removed
 PRUNE_INTERVAL_SECONDS = 60
@@ -488,13 +489,13 @@ def inbox_files(db_path):
 
 
 def fold_inbox(conn):
-    """Move the callbacks in the inbox files into the counts, about FOLD_BYTES at most; True if more are left.
+    """Move the callbacks in the inbox files into the counts, about FOLD_BYTES at most; return the bytes read.
 
     A file read to its end once its worker let it go is removed after the commit.
     """
     db_path = conn.execute("PRAGMA database_list").fetchone()[2]  # the connection's own, whatever DB_PATH says
     if set(inbox_files(db_path).items()) <= set(conn.execute("SELECT name, offset FROM inbox")):
-        return False  # nothing new: no write lock needed
+        return 0  # nothing new: no write lock needed
     callbacks, read, finished = [], 0, []
     folder = os.path.dirname(db_path)
     with transaction(conn):
@@ -539,7 +540,7 @@ def fold_inbox(conn):
     for name in finished:  # its row goes with the next fold, which finds the file gone
         with suppress(FileNotFoundError):  # another worker's fold may remove it first
             os.unlink(os.path.join(folder, name))
-    return read >= FOLD_BYTES
+    return read
 
 
 def iter_lines(data, offset):
@@ -569,12 +570,18 @@ def prune(conn, now):
     return sum(count for _, _, count in expired)
 
 
+def fold_for_upkeep(conn):
+    """Fold; return the seconds until the next: none while a backlog lasts, longer while nothing comes."""
+    read = fold_inbox(conn)
+    return 0 if read >= FOLD_BYTES else FOLD_INTERVAL_SECONDS if read else FOLD_IDLE_SECONDS
+
+
 def prune_expired(conn):
-    """Prune one batch and log it; True while a backlog is left."""
+    """Prune one batch and log it; return the seconds until the next, none while a backlog lasts."""
     pruned = prune(conn, time.time())
     if pruned:
         log.info("pruned %d messages and calls older than %d s", pruned, RETENTION_SECONDS)
-    return pruned == PRUNE_BATCH
+    return 0 if pruned == PRUNE_BATCH else PRUNE_INTERVAL_SECONDS
 
 
 def checkpoint(conn):
@@ -591,16 +598,17 @@ def checkpoint(conn):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.execute("PRAGMA busy_timeout = 0")
+    return CHECKPOINT_INTERVAL_SECONDS
 
 
 def upkeep_forever(key):
-    """Fold the inboxes, prune and checkpoint, each at its interval, until this process's connection changes.
+    """Fold the inboxes, prune and checkpoint, each when it asks, until this process's connection changes.
 
-    The thread has a connection of its own, so scrapes never wait behind its work. A job with
-    more left runs again at once. Each logs its failure once and its recovery; while folding
-    fails, webhooks answer 503.
+    The thread has a connection of its own, so scrapes never wait behind its work. Each job says
+    when it wants to run next; a failing one is retried at its interval. Each logs its failure
+    once and its recovery, a bug with its traceback; while folding fails, webhooks answer 503.
     """
-    jobs = {fold_inbox: ("moving the inboxes in", FOLD_INTERVAL_SECONDS),
+    jobs = {fold_for_upkeep: ("moving the inboxes in", FOLD_INTERVAL_SECONDS),
             prune_expired: ("pruning", PRUNE_INTERVAL_SECONDS),
             checkpoint: ("checkpoint", CHECKPOINT_INTERVAL_SECONDS)}
     due, failing, conn = dict.fromkeys(jobs, 0.0), set(), None
@@ -613,21 +621,22 @@ def upkeep_forever(key):
                 continue
             try:
                 conn = conn or open_state(key[1])
-                again = run(conn)
-            except (sqlite3.Error, OSError) as error:
-                again = False
+                wait = run(conn)
+            except Exception as error:  # the thread must live on: nothing else folds in this worker
+                wait = interval
                 if run not in failing:  # once, not at every try
-                    log.error("state file %s: %s failed, retrying every %g s: %s", key[1], job, interval, error)
+                    log.error("state file %s: %s failed, retrying every %g s: %s", key[1], job, interval, error,
+                              exc_info=not isinstance(error, (sqlite3.Error, OSError)))
                 failing.add(run)
-                if run is fold_inbox:
+                if run is fold_for_upkeep:
                     _inbox.broken = f"{job} failed: {error}"
             else:
                 if run in failing:
                     log.warning("state file %s: %s works again", key[1], job)
                 failing.discard(run)
-                if run is fold_inbox:
+                if run is fold_for_upkeep:
                     _inbox.broken = None
-            due[run] = time.monotonic() + (0 if again else interval)
+            due[run] = time.monotonic() + wait
     if conn is not None:
         conn.close()
 
