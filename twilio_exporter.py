@@ -259,6 +259,7 @@ WEBHOOKS = {f"/webhooks/{name}": kind for name, kind in KINDS.items()}
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "completed", "busy", "no-answer", "canceled"})
 SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
+SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
 
 
 # --- state ---
@@ -425,7 +426,7 @@ def inbox_line(kind, sid, status, form):
         error_code = form.get("ErrorCode", "")
         error_code = error_code if ERROR_CODE_PATTERN.fullmatch(error_code) else "unknown"
     seconds = form.get(kind.timing_field, "") if status == kind.timed_status and kind.timing_field else ""
-    seconds = seconds if re.fullmatch(r"\d+(\.\d+)?", seconds) else ""
+    seconds = seconds if SECONDS_PATTERN.fullmatch(seconds) else ""
     record = "\t".join((repr(time.time()), kind.name, sid, status, error_code, seconds)).encode()
     # Led by a newline: a line a full disk cut short can never run into the next one.
     return b"\n%s\t%08x\n" % (record, zlib.crc32(record))
@@ -434,13 +435,15 @@ def inbox_line(kind, sid, status, form):
 def parse_inbox_line(line):
     """The callback an inbox line holds, or None when it is damaged."""
     record, _, checksum = line.rpartition(b"\t")
-    try:
-        if checksum != b"%08x" % zlib.crc32(record):
-            return None
-        now, kind, sid, status, error_code, seconds = record.decode().split("\t")
-        return (float(now), KINDS[kind], sid, status, error_code, seconds) if status in KINDS[kind].statuses else None
-    except (ValueError, KeyError):  # UnicodeDecodeError is a ValueError
+    if checksum != b"%08x" % zlib.crc32(record):
         return None
+    try:
+        now, kind, sid, status, error_code, seconds = record.decode().split("\t")
+        if status in KINDS[kind].statuses:
+            return float(now), KINDS[kind], sid, status, error_code, seconds
+    except (ValueError, KeyError):  # UnicodeDecodeError is a ValueError
+        pass
+    return None
 
 
 def write_to_inbox(line):
