@@ -18,8 +18,8 @@ workers = int(_workers)
 # Threads, not sync workers: a sync worker is held by one slow client until `timeout`, so a
 # handful of clients trickling bytes would starve Twilio. gthread parks idle connections in
 # a poller and gives each request a thread; 32 per worker leaves room for slow clients and
-# costs little, since a waiting thread uses no CPU. A worker's threads share its one SQLite
-# connection and commit the callbacks they hold together.
+# costs little, since a waiting thread uses no CPU. A worker's threads append to its one inbox
+# file; its upkeep thread moves what the inboxes hold into the SQLite state file.
 worker_class = "gthread"
 threads = 32
 
