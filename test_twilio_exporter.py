@@ -804,6 +804,13 @@ def test_a_forwarded_https_scheme_and_host_make_the_signed_url():
                        environ=forwarded)[0] == 403
 
 
+@pytest.mark.parametrize("host", ["[", "example.com:port", "example.com:99999"])
+def test_a_host_header_that_makes_no_url_gets_403_not_500(host):
+    code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 780), "MessageStatus": "sent"},
+                                headers={"Host": host})
+    assert code == 403 and b"X-Twilio-Signature does not match" in body
+
+
 def test_the_signature_algorithm_named_in_the_settings_header_is_honoured():
     params = {"MessageSid": sid("SM", 38), "MessageStatus": "sent"}
     url = "http://127.0.0.1/webhooks/message"

@@ -670,7 +670,10 @@ def signature_is_valid(environ, form):
     if algorithm.upper() in (HMAC_SHA1, HMAC_SHA256) and any(
             compare(validator.compute_signature(url, form, algorithm), signature) for validator in validators):
         return True
-    return any(validator.validate(url, form, signature, algorithm) for validator in validators)
+    try:
+        return any(validator.validate(url, form, signature, algorithm) for validator in validators)
+    except ValueError:  # a Host that makes no URL ("[", "a:b", a port past 65535): nothing was signed for it
+        return False
 
 
 # --- account polling ---
