@@ -1056,6 +1056,7 @@ def send_test(args):
     printed = set()
     while time.monotonic() - started < args.timeout:
         with state() as conn:
+            fold_inbox(conn)  # as a scrape does: what the exporter answered 200 may still be in an inbox
             row = conn.execute("SELECT seen FROM item WHERE kind = ? AND sid = ?", (kind.name, sid)).fetchone()
         recorded = [status for bit, status in enumerate(kind.statuses) if row and row[0] >> bit & 1]
         for status in recorded:
