@@ -61,9 +61,9 @@ def positive_int(raw):
     return int(raw)
 
 
-def token_list(raw):
-    """Split a comma-separated list of auth tokens (primary, secondary)."""
-    return tuple(token.strip() for token in raw.split(",") if token.strip())
+def comma_list(raw):
+    """Split a comma-separated list, such as auth tokens (primary, secondary), dropping empty items."""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def public_url(raw):
@@ -83,7 +83,7 @@ def account_sid(raw):
 
 def category_list(raw):
     """Split a comma-separated list of usage categories; "all" keeps every one."""
-    categories = tuple(category.strip() for category in raw.split(",") if category.strip())
+    categories = comma_list(raw)
     if not categories or not all(re.fullmatch(r"[a-z0-9-]+", category) for category in categories):
         raise ValueError("Not a comma-separated list of usage categories such as sms,calls, or all.")
     return categories
@@ -105,7 +105,7 @@ def state_path(raw):
     return path
 
 
-AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", token_list)
+AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", comma_list)
 PUBLIC_URL = config("TWILIO_EXPORTER_PUBLIC_URL", "", lambda raw: raw and public_url(raw))
 DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(
     os.environ.get("STATE_DIRECTORY", "").split(":")[0] or ".", "twilio_exporter.sqlite3"), state_path)
