@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 .PHONY: venv run test bench smoke check-deploy clean
 
 $(BIN)/.installed: setup.cfg
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Cannot make a virtualenv with $(PYTHON):" \
+	  "on Debian or Ubuntu, install it first with: apt-get install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 	# setup.cfg lists the dependencies; pip takes them from there (the module is used in place).
 	$(BIN)/python -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); \
-	  print(p['options']['install_requires'] + p['options.extras_require']['test'])" \
-	  | xargs $(BIN)/pip install --quiet
+	  print(p['options']['install_requires'] + p['options.extras_require']['test'])" > $(VENV)/requirements.txt
+	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt
 	touch $@
 
 venv: $(BIN)/.installed

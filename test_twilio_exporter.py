@@ -22,13 +22,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from pathlib import Path
 from types import SimpleNamespace
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 # The exporter reads PROMETHEUS_MULTIPROC_DIR when imported; give this test process its own.
@@ -361,16 +362,22 @@ def inbox_files(state):
     return sorted(path for path in state.parent.iterdir() if ".inbox." in path.name)
 
 
-def dead_workers_inbox(state, *lines):
+def dead_workers_inbox(state, *lines, name="99999.1"):
     """An inbox file as a worker killed after writing these lines leaves it: unlocked."""
-    path = state.parent / f"{state.name}.inbox.99999.1"
+    path = state.parent / f"{state.name}.inbox.{name}"
     path.write_bytes(b"".join(lines))
     return path
 
 
 def inbox_line(sid, status, kind="message"):
     """One callback as a worker writes it to its inbox."""
-    return te.inbox_line(te.KINDS[kind], sid, status, {})
+    return te.inbox_line(te.new_callback(time.time(), te.KINDS[kind], sid, status))
+
+
+def signed_line(*fields):
+    """An inbox line of any fields, with a checksum that matches them: damaged only in meaning."""
+    record = "\t".join(fields).encode()
+    return b"\n%s\t%08x\n" % (record, zlib.crc32(record))
 
 
 def test_a_callback_written_by_a_worker_killed_before_answering_counts_once_with_its_retry(state):
@@ -389,10 +396,46 @@ def test_the_unfinished_line_of_a_worker_killed_while_writing_is_skipped_and_log
 
 
 def test_a_damaged_line_is_logged_and_skipped_and_the_lines_around_it_are_counted(state, caplog):
-    damaged = inbox_line(sid("SM", 704), "sent").replace(b"message", b"massage")
-    dead_workers_inbox(state, inbox_line(sid("SM", 703), "sent"), damaged, inbox_line(sid("SM", 705), "sent"))
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
-    assert "skipped a damaged line at byte" in caplog.text and "massage" in caplog.text
+    first = inbox_line(sid("SM", 703), "sent")
+    damaged = inbox_line(sid("SM", 704), "sent").replace(sid("SM", 704).encode(), sid("SM", 714).encode())  # valid but for its CRC
+    dead_workers_inbox(state, first, damaged, inbox_line(sid("SM", 705), "sent"))
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 2
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 2
+    assert f"skipped a line at byte {len(first) + 1}, damaged (its checksum does not match)" in caplog.text
+
+
+def test_a_line_written_by_the_previous_release_is_counted_after_an_upgrade(state):
+    # Release 0.1's format: no version field, then time, kind, SID, status, error code, seconds.
+    dead_workers_inbox(state, signed_line(repr(time.time() - 5), "message", sid("SM", 790), "sent", "", ""),
+                       signed_line(repr(time.time()), "message", sid("SM", 790), "undelivered", "30007", ""),
+                       signed_line(repr(time.time()), "call", sid("CA", 790), "completed", "", "42"))
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
+    assert value(samples, "twilio_message_status_gauge", status="undelivered") == 1
+    assert value(samples, "twilio_message_errors_total", error_code="30007") == 1
+    assert value(samples, "twilio_call_duration_seconds_sum") == 42
+
+
+LINE_VERSION_1_TIME = repr(time.time())
+POISON_FIELDS = st.lists(st.sampled_from(["2", "1", "message", "call", sid("SM", 1), "sent", "delivered",
+                                          "failed", "completed", "", "unknown", "30007", "42", "nan", "inf",
+                                          "1e999", "-1", repr(time.time())]) | st.text(max_size=12), max_size=9)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=POISON_FIELDS)
+@example(fields=[repr(time.time()), "call", sid("CA", 3), "completed", "", "12x"])  # seconds that do not parse
+@example(fields=[LINE_VERSION_1_TIME, "message", sid("SM", 3), "sent", "", "", "a field more"])
+@example(fields=["2", "nan", "call", sid("CA", 3), "completed", "", "nan"])
+def test_no_single_line_can_stop_the_lines_around_it_being_counted(state, fields):
+    # hypothesis runs every example on this test's one state file: each uses SIDs and an inbox of its own
+    number = time.time_ns()
+    before = value(scrape(), "twilio_call_callback_total", status="ringing")
+    poison = signed_line(*(field.replace("\t", " ").replace("\n", " ") for field in fields))
+    dead_workers_inbox(state, inbox_line(sid("CA", 2 * number + 1), "ringing", "call"), poison,
+                       inbox_line(sid("CA", 2 * number + 2), "ringing", "call"), name=f"1.{number}")
+    assert value(scrape(), "twilio_call_callback_total", status="ringing") == before + 2
 
 
 def test_a_line_cut_short_by_a_full_disk_answers_503_and_never_spoils_the_next_one(state, caplog):
@@ -412,7 +455,7 @@ def test_a_line_cut_short_by_a_full_disk_answers_503_and_never_spoils_the_next_o
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 2
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0
-    assert "skipped a damaged line" in caplog.text
+    assert "damaged (its checksum does not match)" in caplog.text
 
 
 def test_a_failed_move_commits_nothing_and_the_next_counts_every_line_once(state, monkeypatch):
@@ -628,7 +671,7 @@ def test_an_unknown_status_is_counted_as_unknown_and_logged_without_a_new_label(
     assert value(samples, "twilio_message_callback_total", status="unknown") == 1
     assert value(samples, "twilio_message_status_gauge", status="unknown") == 1
     assert not any(("status", "teleported") in labels for _, labels in samples)
-    assert "unknown MessageStatus 'teleported'" in caplog.text
+    assert "unknown message status 'teleported'" in caplog.text
     message(sid("SM", 18), "sent")
     samples = scrape()
     assert value(samples, "twilio_message_status_gauge", status="unknown") == 0

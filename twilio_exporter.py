@@ -18,6 +18,7 @@ import hashlib
 import http
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -34,6 +35,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cached_property
 from types import SimpleNamespace
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 log = logging.getLogger("twilio_exporter")
@@ -262,6 +264,31 @@ ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
 SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
 
 
+class Callback(NamedTuple):
+    """One status change: what every source (a form callback, an event) turns a request into."""
+    time: float       # when it happened: the event's own time where the source carries one, else arrival
+    kind: Kind
+    sid: str
+    status: str       # one of kind.statuses
+    error_code: str   # digits or "unknown" for an error status, else ""
+    seconds: str      # the timed status's seconds (CallDuration), or ""
+
+
+def new_callback(when, kind, sid, status, error_code="", seconds=""):
+    """A Callback with its values held to the known shapes; ValueError when the SID or status is missing."""
+    if not SID_PATTERN.fullmatch(sid) or not status or not math.isfinite(when):
+        raise ValueError(f"a {kind.name} SID and status are required (got {sid[:64]!r}, {status[:64]!r})")
+    if status not in kind.statuses:
+        log.warning("unknown %s status %.64r for %s, counted as status=\"unknown\"", kind.name, status, sid)
+        status = "unknown"
+    if status in kind.error_statuses:
+        error_code = error_code if ERROR_CODE_PATTERN.fullmatch(error_code) else "unknown"
+    else:
+        error_code = ""
+    seconds = seconds if status == kind.timed_status and SECONDS_PATTERN.fullmatch(seconds) else ""
+    return Callback(when, kind, sid, status, error_code, seconds)
+
+
 # --- state ---
 
 SCHEMA = """
@@ -314,7 +341,8 @@ def wait_for_lock(run, statement):
         try:
             return run(statement)
         except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+            # The message, not error.sqlite_errorcode: that attribute arrived in Python 3.11.
+            if str(error) != "database is locked" or time.monotonic() > deadline:
                 raise
             time.sleep(random.uniform(0, 0.0002))
 
@@ -419,31 +447,38 @@ def apply_callbacks(conn, callbacks):
 # the worker; moving it commits the counts, the de-duplication record and how far the file has
 # been read in one transaction, so it is counted exactly once.
 
-def inbox_line(kind, sid, status, form):
-    """One callback as an inbox line, with what counting it needs: its time, error code and seconds."""
-    error_code = ""
-    if status in kind.error_statuses:
-        error_code = form.get("ErrorCode", "")
-        error_code = error_code if ERROR_CODE_PATTERN.fullmatch(error_code) else "unknown"
-    seconds = form.get(kind.timing_field, "") if status == kind.timed_status and kind.timing_field else ""
-    seconds = seconds if SECONDS_PATTERN.fullmatch(seconds) else ""
-    record = "\t".join((repr(time.time()), kind.name, sid, status, error_code, seconds)).encode()
+# An inbox line is a format version, the Callback's fields and a CRC32 of all before it, tab-separated.
+# Version 1 (release 0.1) had no version field and the same six fields; its lines are still read,
+# so that an upgrade or a HUP reload counts what the release before left in the inboxes.
+LINE_VERSION = "2"
+
+
+def inbox_line(callback):
+    """One callback as an inbox line."""
+    when, kind, *rest = callback
+    record = "\t".join((LINE_VERSION, repr(when), kind.name, *rest)).encode()
     # Led by a newline: a line a full disk cut short can never run into the next one.
     return b"\n%s\t%08x\n" % (record, zlib.crc32(record))
 
 
 def parse_inbox_line(line):
-    """The callback an inbox line holds, or None when it is damaged."""
+    """The Callback an inbox line holds, or the reason it cannot be counted, as (callback, reason)."""
     record, _, checksum = line.rpartition(b"\t")
     if checksum != b"%08x" % zlib.crc32(record):
-        return None
+        return None, "damaged (its checksum does not match)"
     try:
-        now, kind, sid, status, error_code, seconds = record.decode().split("\t")
-        if status in KINDS[kind].statuses:
-            return float(now), KINDS[kind], sid, status, error_code, seconds
-    except (ValueError, KeyError):  # UnicodeDecodeError is a ValueError
-        pass
-    return None
+        fields = record.decode().split("\t")
+        if len(fields) == 6:  # version 1
+            fields.insert(0, "1")
+        if fields[0] not in ("1", LINE_VERSION) or len(fields) != 7:
+            return None, f"of a format this release does not read (version {fields[0][:8]!r}, {len(fields)} fields)"
+        _, when, kind, *rest = fields
+        callback = new_callback(float(when), KINDS[kind], *rest)
+    except (ValueError, KeyError) as error:  # UnicodeDecodeError is a ValueError
+        return None, f"not countable ({type(error).__name__}: {str(error)[:80]})"
+    if list(callback[2:]) != rest:  # a value the write side would never have let through
+        return None, "not countable (a value out of its known shape)"
+    return callback, None
 
 
 def write_to_inbox(line):
@@ -520,8 +555,8 @@ def fold_inbox(conn):
                 except BlockingIOError:
                     let_go = False
                 size = os.fstat(file.fileno()).st_size
-                # Only what is there: a FOLD_BYTES buffer at every fold costs page faults.
-                data = os.pread(file.fileno(), max(0, min(FOLD_BYTES, size - offset)), offset)
+                # Only what is there, and only what is left of FOLD_BYTES across all the files.
+                data = os.pread(file.fileno(), max(0, min(FOLD_BYTES - read, size - offset)), offset)
             read += len(data)
             end = data.rfind(b"\n") + 1
             if let_go and offset + len(data) == size and end < len(data):
@@ -532,9 +567,9 @@ def fold_inbox(conn):
                 log.error("inbox %s: skipped %d bytes at %d holding no line at all", name, len(data), offset)
                 end = len(data)
             for at, line in iter_lines(data[:end], offset):
-                callback = parse_inbox_line(line)
-                if callback is None:
-                    log.error("inbox %s: skipped a damaged line at byte %d: %.80r", name, at, line)
+                callback, reason = parse_inbox_line(line)
+                if callback is None:  # one bad line must never stop the others being counted
+                    log.error("inbox %s: skipped a line at byte %d, %s: %.80r", name, at, reason, line)
                 else:
                     callbacks.append(callback)
             conn.execute("INSERT OR REPLACE INTO inbox VALUES (?, ?)", (name, offset + end))
@@ -933,19 +968,22 @@ def first_field(form, names):
     return next((form[name] for name in names if form.get(name)), "")
 
 
+def form_callback(kind, form):
+    """The Callback a form carries; Reject when its SID or status is missing."""
+    try:
+        return new_callback(time.time(), kind, first_field(form, kind.sid_fields),
+                            first_field(form, kind.status_fields), form.get("ErrorCode", ""),
+                            form.get(kind.timing_field, "") if kind.timing_field else "")
+    except ValueError as error:
+        raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]}: {error}") from None
+
+
 def receive_callback(environ, kind):
     """Check one status callback and write it to the inbox; 200 only once it is written."""
     form = read_form(environ)
     if AUTH_TOKENS and not signature_is_valid(environ, form):
         raise Reject(403, f"X-Twilio-Signature does not match {signed_url(environ)[:200]!r} with any configured token")
-    sid, status = first_field(form, kind.sid_fields), first_field(form, kind.status_fields)
-    if not SID_PATTERN.fullmatch(sid) or not status:
-        raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]} are required "
-                          f"(got {sid[:64]!r}, {status[:64]!r})")
-    if status not in kind.statuses:
-        log.warning("unknown %s %.64r for %s, counted as status=\"unknown\"", kind.status_fields[0], status, sid)
-        status = "unknown"
-    write_to_inbox(inbox_line(kind, sid, status, form))
+    write_to_inbox(inbox_line(form_callback(kind, form)))
     return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
 
 
