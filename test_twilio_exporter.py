@@ -160,6 +160,30 @@ def test_health_answers_ok_json_and_head_answers_with_no_body():
     assert call("/health", "HEAD")[::2] == (200, b"")
 
 
+def test_health_reports_the_true_tracked_messages_and_calls():
+    for number in range(3):
+        message(sid("SM", 900 + number), "sent")
+    message(sid("SM", 900), "delivered")
+    voice(sid("CA", 900), "ringing")
+    voice(sid("CA", 901), "completed")
+    health = json.loads(call("/health")[2])
+    assert (health["tracked_messages"], health["tracked_calls"]) == (3, 2)
+
+
+def test_health_answers_503_when_the_state_file_can_be_read_but_not_written(monkeypatch, state):
+    monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
+    assert call("/health")[0] == 200
+    writer = sqlite3.connect(state, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # readers go on; no other writer can
+    try:
+        assert call("/metrics")[0] == 200
+        code, _, body = call("/health")
+        assert code == 503 and b"database is locked" in body
+    finally:
+        writer.execute("ROLLBACK")
+    assert call("/health")[0] == 200
+
+
 def test_health_says_when_signatures_are_not_checked(monkeypatch):
     monkeypatch.setattr(te, "AUTH_TOKENS", ())
     assert b"NOT CHECKED: TWILIO_AUTH_TOKEN is not set" in call("/health")[2]
@@ -490,6 +514,18 @@ def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_webhooks_answer_
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
+def test_one_move_reads_at_most_fold_bytes_across_all_the_inbox_files(state, monkeypatch):
+    lines = [inbox_line(sid("SM", 780 + number), "sent") for number in range(20)]
+    monkeypatch.setattr(te, "FOLD_BYTES", len(b"".join(lines[:10])) + 10)
+    dead_workers_inbox(state, *lines[:10], name="99999.1")
+    dead_workers_inbox(state, *lines[10:], name="99999.2")
+    conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
+    assert te.fold_inbox(conn) <= te.FOLD_BYTES
+    assert conn.execute("SELECT count(*) FROM item").fetchone() == (10,)
+    conn.close()
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 20
+
+
 def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, monkeypatch):
     monkeypatch.setattr(te, "INBOX_ROTATE_BYTES", 500)
     dead = dead_workers_inbox(state, inbox_line(sid("SM", 708), "sent"))
@@ -585,14 +621,39 @@ def test_unsigned_traffic_keeps_the_exposition_parseable_and_its_label_values_bo
     assert all(code in ("unknown", "other") or code.isdigit() and len(code) <= 6 for code in codes)
 
 
-def test_a_missing_signature_still_goes_through_the_librarys_constant_time_check(monkeypatch):
-    checked = []
-    original = te.RequestValidator.validate
-    monkeypatch.setattr(te.RequestValidator, "validate",
-                        lambda self, *args: checked.append(args[2]) or original(self, *args))
-    body = urllib.parse.urlencode({"MessageSid": sid("SM", 41), "MessageStatus": "sent"}).encode()
-    assert call("/webhooks/message", "POST", body)[0] == 403
-    assert checked == [""]
+def valid_callbacks(kind):
+    """Forms of genuine callbacks of one kind, as Twilio sends them."""
+    return st.fixed_dictionaries(
+        {kind.sid_fields[0]: st.integers(0, 10 ** 6).map(lambda number: sid(kind.name[:2].upper(), number)),
+         kind.status_fields[0]: st.sampled_from(kind.statuses[:-1])},
+        optional={"AccountSid": st.just(ACCOUNT), "ErrorCode": st.sampled_from(["30007", "30003", ""]),
+                  "CallDuration": st.sampled_from(["0", "42", "x"]), "To": st.just("+15551234567")})
+
+
+# Genuine callbacks, then mutated: a field dropped, changed or added.
+SEEDED_CALLBACKS = st.sampled_from(list(te.KINDS.values())).flatmap(lambda kind: st.tuples(
+    st.just(f"/webhooks/{kind.name}"), valid_callbacks(kind),
+    st.sampled_from([None, *kind.sid_fields, *kind.status_fields]),
+    st.dictionaries(FIELD_NAMES, st.text(max_size=40), max_size=2)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(callback=SEEDED_CALLBACKS, signature=st.none() | WSGI_TEXT | st.just("other-token"))
+def test_a_genuine_or_mutated_callback_without_its_signature_is_never_counted(callback, signature):
+    path, form, dropped, changed = callback
+    form = {**{name: val for name, val in form.items() if name != dropped}, **changed}
+    headers = {} if signature is None else {"X-Twilio-Signature": signature}
+    if signature == "other-token":
+        headers["X-Twilio-Signature"] = RequestValidator("other-token").compute_signature(
+            f"http://127.0.0.1{path}", form)
+    before = counter_table()
+    code = call(path, "POST", urllib.parse.urlencode(form).encode(), headers)[0]
+    assert code in (400, 403)
+    assert counter_table() == before
+    kind = te.WEBHOOKS[path]
+    whole = re.fullmatch("[A-Za-z0-9]{1,64}", next((form[name] for name in kind.sid_fields if form.get(name)), "")) \
+        and any(form.get(name) for name in kind.status_fields)
+    assert signed_post(path, form)[0] == (200 if whole else 400)  # the same form, signed as Twilio signs
 
 
 # --- status metrics ---
@@ -606,13 +667,36 @@ def test_every_known_status_is_exported_at_zero_from_the_start():
         assert value(samples, "twilio_webhook_duplicates_total", endpoint=kind.name) == 0
 
 
-def test_the_vocabularies_hold_every_status_twilio_documents():
-    assert set(te.KINDS["message"].statuses) == {
-        "queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
-        "accepted", "scheduled", "read", "partially_delivered", "canceled", "unknown"}
-    assert set(te.KINDS["call"].statuses) == {
-        "queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed", "no-answer",
-        "canceled", "unknown"}
+def library_statuses(status_enum):
+    """The status values the twilio library knows for a resource."""
+    return {val for key, val in vars(status_enum).items() if key.isupper()}
+
+
+def test_the_vocabularies_hold_every_status_the_twilio_library_knows():
+    from twilio.rest.api.v2010.account.call import CallInstance
+    from twilio.rest.api.v2010.account.message import MessageInstance
+    assert set(te.KINDS["message"].statuses) == library_statuses(MessageInstance.Status) | {"unknown"}
+    # "initiated" is a status callback's event, not a status of the call resource
+    assert set(te.KINDS["call"].statuses) == library_statuses(CallInstance.Status) | {"initiated", "unknown"}
+
+
+# Each step of the lives Twilio documents: (earlier, later).
+DOCUMENTED_STEPS = [("message", earlier, later) for earlier, later in [
+    ("accepted", "queued"), ("scheduled", "queued"), ("queued", "sending"), ("sending", "sent"), ("queued", "sent"),
+    ("queued", "failed"), ("sent", "delivered"), ("sent", "undelivered"), ("delivered", "read"),
+    ("receiving", "received")]] + [("call", earlier, later) for earlier, later in [
+        ("queued", "initiated"), ("initiated", "ringing"), ("ringing", "in-progress"), ("in-progress", "completed"),
+        ("ringing", "busy"), ("ringing", "no-answer"), ("initiated", "failed"), ("queued", "canceled")]]
+
+
+@pytest.mark.parametrize("kind, earlier, later", DOCUMENTED_STEPS)
+def test_a_later_status_arriving_first_is_not_replaced_by_the_earlier_one(kind, earlier, later):
+    post = message if kind == "message" else voice
+    post(sid("XX", 950), later)
+    post(sid("XX", 950), earlier)
+    samples = scrape()
+    assert value(samples, f"twilio_{kind}_status_gauge", status=later) == 1
+    assert value(samples, f"twilio_{kind}_status_gauge", status=earlier) == 0
 
 
 def test_retry_of_a_delivered_callback_is_not_counted_again():
@@ -692,6 +776,14 @@ def test_error_codes_are_counted_for_failed_and_undelivered_only_and_kept_to_dig
     assert ("twilio_message_errors_total", (("error_code", "30001"),)) not in samples
 
 
+def test_an_error_code_of_more_than_six_digits_is_unknown():
+    message(sid("SM", 910), "failed", ErrorCode="1234567")
+    message(sid("SM", 911), "failed", ErrorCode="123456")
+    samples = scrape()
+    assert value(samples, "twilio_message_errors_total", error_code="unknown") == 1
+    assert value(samples, "twilio_message_errors_total", error_code="123456") == 1
+
+
 def test_error_code_label_values_stop_growing_at_the_cap(monkeypatch):
     monkeypatch.setattr(te, "MAX_ERROR_CODES", 3)
     for number in range(6):
@@ -710,6 +802,25 @@ def test_call_duration_comes_from_call_duration_seconds_not_billed_minutes():
     assert value(samples, "twilio_call_duration_seconds_count") == 1
     assert value(samples, "twilio_call_duration_seconds_bucket", le="30.0") == 0
     assert value(samples, "twilio_call_duration_seconds_bucket", le="60.0") == 1
+
+
+def test_a_call_duration_that_is_not_a_number_is_left_out_of_the_histogram_and_the_status_still_counts():
+    voice(sid("CA", 912), "completed", CallDuration="12s")
+    samples = scrape()
+    assert value(samples, "twilio_call_callback_total", status="completed") == 1
+    assert value(samples, "twilio_call_duration_seconds_count") == 0
+
+
+def test_an_observation_exactly_on_a_bucket_bound_lands_in_that_bucket():
+    voice(sid("CA", 913), "completed", CallDuration="30")
+    now, kind = time.time(), te.KINDS["message"]
+    record(kind, sid("SM", 913), "sent", now)
+    record(kind, sid("SM", 913), "delivered", now + 5)
+    samples = scrape()
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="10.0") == 0
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="30.0") == 1
+    assert value(samples, "twilio_message_delivery_seconds_bucket", le="2.0") == 0
+    assert value(samples, "twilio_message_delivery_seconds_bucket", le="5.0") == 1
 
 
 def test_delivery_time_runs_from_the_first_callback_to_delivered():
@@ -757,12 +868,13 @@ def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
     assert state.stat().st_size < full / 4
 
 
-def test_pruning_runs_by_itself(monkeypatch):
+def test_pruning_runs_by_itself_again_every_interval(monkeypatch):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
     monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
-    record(te.KINDS["message"], sid("SM", 29), "sent", time.time() - 120)
     message(sid("SM", 30), "sent")
-    wait_for(lambda: value(scrape(), "twilio_message_status_gauge", status="sent") == 1)
+    for number in (29, 31, 32):  # each expired only after the prunes before it have run
+        record(te.KINDS["message"], sid("SM", number), "sent", time.time() - 120)
+        wait_for(lambda: value(scrape(), "twilio_message_status_gauge", status="sent") == 1)
 
 
 def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, caplog):
@@ -836,6 +948,14 @@ def test_public_url_with_a_path_prefix_is_the_signed_base(monkeypatch):
     params = {"MessageSid": sid("SM", 36), "MessageStatus": "sent"}
     assert signed_post("/webhooks/message", params, url="https://hooks.example.com/twilio/webhooks/message")[0] == 200
     assert signed_post("/webhooks/message", params, url="http://127.0.0.1/webhooks/message")[0] == 403
+
+
+def test_the_signed_url_includes_the_prefix_the_exporter_is_mounted_under():
+    params = {"MessageSid": sid("SM", 920), "MessageStatus": "sent"}
+    mounted = {"SCRIPT_NAME": "/twilio"}
+    assert signed_post("/webhooks/message", params, url="http://127.0.0.1/webhooks/message", environ=mounted)[0] == 403
+    assert signed_post("/webhooks/message", params, url="http://127.0.0.1/twilio/webhooks/message",
+                       environ=mounted)[0] == 200
 
 
 def test_a_forwarded_https_scheme_and_host_make_the_signed_url():
@@ -915,6 +1035,19 @@ def test_the_state_file_defaults_to_systemds_state_directory(tmp_path):
     process = subprocess.run([sys.executable, "-c", "import twilio_exporter as t; print(t.DB_PATH)"], cwd=HERE,
                              env=clean_env(STATE_DIRECTORY=str(tmp_path)), capture_output=True, text=True)
     assert process.stdout.strip() == str(tmp_path / "twilio_exporter.sqlite3")
+
+
+def test_private_metrics_folders_of_servers_that_are_gone_are_removed_and_live_ones_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    prefix = f"twilio_exporter-metrics-{os.getuid()}-"
+    gone = subprocess.Popen(["true"], start_new_session=True)  # its own process group, soon empty
+    gone.wait()
+    stale, live = tmp_path / f"{prefix}{gone.pid}-0badf00d", tmp_path / f"{prefix}{os.getpgrp()}-0badf00d"
+    stale.mkdir()
+    live.mkdir()
+    made = Path(te.private_metrics_dir())
+    assert made.is_dir() and made.name.startswith(f"{prefix}{os.getpgrp()}-")
+    assert not stale.exists() and live.exists()
 
 
 def test_no_token_logs_a_warning_at_start_up(tmp_path):
@@ -1133,6 +1266,25 @@ def test_sixteen_slow_clients_do_not_starve_a_real_callback(gunicorn):
     finally:
         for client in slow:
             client.close()
+
+
+def raw_request(server, head):
+    """Send raw request bytes to a server; return its status line."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+        client.sendall(head)
+        return client.makefile("rb").readline().decode()
+
+
+@pytest.mark.parametrize("head", [
+    b"POST /webhooks/message?" + b"a" * 4100 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # a request line over 4094 bytes
+    b"POST /webhooks/message HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(40)) + b"\r\n",
+    b"POST /webhooks/message HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8200 + b"\r\n\r\n",  # a header over 8190
+])
+def test_gunicorn_refuses_an_oversized_request_line_too_many_headers_or_an_oversized_header(gunicorn, head):
+    server = gunicorn()
+    # gunicorn's own refusal (which code depends on its version); the app would have answered 415
+    assert raw_request(server, head).split()[1] in ("400", "414", "431")
+    assert raw_request(server, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").split()[1] == "200"
 
 
 def worker_resources(server):
