@@ -10,6 +10,16 @@ import tempfile
 # --- where to listen, how many workers ---
 # TWILIO_EXPORTER_BIND: host:port (default 0.0.0.0:8080). Put TLS and the public name on a proxy.
 bind = os.environ.get("TWILIO_EXPORTER_BIND", "").strip() or "0.0.0.0:8080"
+# TWILIO_EXPORTER_METRICS_BIND: host:port of a second, private listener for /metrics and the full /health,
+# on another port (unset: one listener serves every path). The public listener then serves only the
+# webhooks and a /health that says ok or not. The app tells them apart by the port.
+_metrics_bind = os.environ.get("TWILIO_EXPORTER_METRICS_BIND", "").strip()
+if _metrics_bind:
+    _host, _, _port = _metrics_bind.rpartition(":")
+    if not _host or not _port.isdigit() or _port == bind.rpartition(":")[2]:
+        raise ValueError(f"Config 'TWILIO_EXPORTER_METRICS_BIND' has value {_metrics_bind!r}. Not a host:port "
+                         f"address on another port than TWILIO_EXPORTER_BIND ({bind}).")
+    bind = [bind, _metrics_bind]
 # TWILIO_EXPORTER_WORKERS: processes, each with the threads below. 2 x cores + 1 is the usual start.
 _workers = os.environ.get("TWILIO_EXPORTER_WORKERS", "").strip() or str(2 * (os.cpu_count() or 1) + 1)
 if not _workers.isdigit() or int(_workers) == 0:

@@ -184,6 +184,32 @@ def test_health_answers_503_when_the_state_file_can_be_read_but_not_written(monk
     assert call("/health")[0] == 200
 
 
+def private_listener(monkeypatch, port="9464"):
+    """Configure a private listener on a port, in-process; return the environ of a request on each listener."""
+    monkeypatch.setattr(te, "METRICS_BIND", f"127.0.0.1:{port}")
+    monkeypatch.setattr(te, "METRICS_PORT", port)
+    return {"SERVER_PORT": "80"}, {"SERVER_PORT": port}
+
+
+def test_without_a_private_listener_every_path_is_served_on_any_port():
+    for port in ("80", "9464"):
+        assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 933), "MessageStatus": "sent"},
+                           environ={"SERVER_PORT": port})[0] == 200
+        assert call("/metrics", environ={"SERVER_PORT": port})[0] == 200
+        assert b'"state"' in call("/health", environ={"SERVER_PORT": port})[2]
+
+
+def test_a_broken_state_file_on_the_public_listener_answers_503_without_its_path(monkeypatch, state):
+    public, private = private_listener(monkeypatch)
+    state.write_bytes(b"not a database" * 100)
+    for environ in (public, private):
+        code, _, body = call("/health", environ=environ)
+        assert code == 503 and (str(state).encode() in body) == (environ is private)
+        code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 934), "MessageStatus": "sent"},
+                                    environ=environ)
+        assert code == (503 if environ is public else 404) and str(state).encode() not in body
+
+
 def test_health_says_when_signatures_are_not_checked(monkeypatch):
     monkeypatch.setattr(te, "AUTH_TOKENS", ())
     assert b"NOT CHECKED: TWILIO_AUTH_TOKEN is not set" in call("/health")[2]
@@ -998,6 +1024,7 @@ def import_with(env, cwd=HERE):
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("name, raw", [
     ("TWILIO_EXPORTER_RETENTION", "abc"),
     ("TWILIO_EXPORTER_RETENTION", "-5"),
@@ -1008,6 +1035,8 @@ def import_with(env, cwd=HERE):
     ("TWILIO_EXPORTER_POLL_INTERVAL", "0"),
     ("TWILIO_EXPORTER_API_URL", "api.twilio.com"),
     ("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms;calls"),
+    ("TWILIO_EXPORTER_METRICS_BIND", "9464"),
+    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:99999"),
 ])
 def test_a_bad_setting_stops_start_up_naming_the_variable_and_value(name, raw, tmp_path):
     process = import_with({name: raw, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
@@ -1015,6 +1044,7 @@ def test_a_bad_setting_stops_start_up_naming_the_variable_and_value(name, raw, t
     assert f"Config '{name}' has value '{raw}'" in process.stderr
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("env, named", [
     ({"TWILIO_ACCOUNT_SID": ACCOUNT}, "TWILIO_ACCOUNT_SID"),
     ({"TWILIO_API_KEY": "SK" + "b" * 32}, "TWILIO_API_SECRET"),
@@ -1024,6 +1054,7 @@ def test_polling_settings_that_cannot_work_stop_start_up(env, named, tmp_path):
     assert process.returncode != 0 and named in process.stderr
 
 
+@pytest.mark.server
 def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path):
     process = import_with({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
                            "TWILIO_EXPORTER_DB": str(tmp_path / "state.db")})
@@ -1031,6 +1062,7 @@ def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path):
     assert "TWILIO_EXPORTER_DB" in process.stderr and "PROMETHEUS_MULTIPROC_DIR" in process.stderr
 
 
+@pytest.mark.server
 def test_the_state_file_defaults_to_systemds_state_directory(tmp_path):
     process = subprocess.run([sys.executable, "-c", "import twilio_exporter as t; print(t.DB_PATH)"], cwd=HERE,
                              env=clean_env(STATE_DIRECTORY=str(tmp_path)), capture_output=True, text=True)
@@ -1048,6 +1080,32 @@ def test_private_metrics_folders_of_servers_that_are_gone_are_removed_and_live_o
     made = Path(te.private_metrics_dir())
     assert made.is_dir() and made.name.startswith(f"{prefix}{os.getpgrp()}-")
     assert not stale.exists() and live.exists()
+
+
+@pytest.mark.server
+@pytest.mark.server
+def test_the_metrics_listener_on_the_public_listeners_port_stops_start_up(tmp_path):
+    process = import_with({"TWILIO_EXPORTER_BIND": "0.0.0.0:8080", "TWILIO_EXPORTER_METRICS_BIND": "127.0.0.1:8080",
+                           "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
+    assert process.returncode != 0
+    assert "Config 'TWILIO_EXPORTER_METRICS_BIND' has value '127.0.0.1:8080'. It must use another port" in process.stderr
+
+
+@pytest.mark.parametrize("env", [{}, {"TWILIO_EXPORTER_BIND": "127.0.0.1:8080"}])
+def test_gunicorn_conf_refuses_the_metrics_listener_on_the_public_listeners_port(env, monkeypatch):
+    for name, val in {**env, "TWILIO_EXPORTER_METRICS_BIND": "127.0.0.1:8080"}.items():
+        monkeypatch.setenv(name, val)
+    with pytest.raises(ValueError, match="Config 'TWILIO_EXPORTER_METRICS_BIND' has value '127.0.0.1:8080'"):
+        runpy.run_path(str(HERE / "gunicorn.conf.py"))
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("metrics_bind, warned", [("", True), ("127.0.0.1:9464", False)])
+def test_a_public_url_without_a_private_metrics_listener_logs_one_warning(metrics_bind, warned, tmp_path):
+    process = import_with({"TWILIO_EXPORTER_PUBLIC_URL": "https://hooks.example.com", "TWILIO_AUTH_TOKEN": TOKEN,
+                           "TWILIO_EXPORTER_METRICS_BIND": metrics_bind, "TWILIO_EXPORTER_DB": str(tmp_path / "s")})
+    assert process.returncode == 0
+    assert process.stderr.count("set TWILIO_EXPORTER_METRICS_BIND") == (1 if warned else 0)
 
 
 def test_no_token_logs_a_warning_at_start_up(tmp_path):
@@ -1185,6 +1243,7 @@ def gunicorn(tmp_path):
             server.stop()
 
 
+@pytest.mark.server
 def test_counts_are_exact_across_workers_under_concurrent_retried_load_and_a_sigkill(gunicorn):
     server = gunicorn()
     killed = []
@@ -1209,6 +1268,7 @@ def test_counts_are_exact_across_workers_under_concurrent_retried_load_and_a_sig
         assert server.metrics() == samples  # identical whichever worker serves the scrape
 
 
+@pytest.mark.server
 def test_a_restart_keeps_the_gauges_and_still_recognises_retries(gunicorn):
     server = gunicorn()
     callbacks = traffic(messages=40, calls=10)
@@ -1228,6 +1288,7 @@ def test_a_restart_keeps_the_gauges_and_still_recognises_retries(gunicorn):
         value(before, "twilio_webhook_duplicates_total", endpoint="message") + 4 * 40
 
 
+@pytest.mark.server
 def test_the_wal_is_emptied_within_a_second_after_load_from_several_workers(gunicorn):
     server = gunicorn()
     wal = Path(str(server.db) + "-wal")
@@ -1237,6 +1298,7 @@ def test_the_wal_is_emptied_within_a_second_after_load_from_several_workers(guni
     assert_exact_counts(server.metrics(), 500, 0)
 
 
+@pytest.mark.server
 def test_gunicorn_trusts_x_forwarded_proto_from_a_local_proxy_for_the_signed_url(gunicorn):
     server = gunicorn()
     params = {"MessageSid": sid("SM", 40), "MessageStatus": "sent"}
@@ -1249,6 +1311,7 @@ def test_gunicorn_trusts_x_forwarded_proto_from_a_local_proxy_for_the_signed_url
     assert value(server.metrics(), "twilio_message_callback_total", status="sent") == 1
 
 
+@pytest.mark.server
 def test_sixteen_slow_clients_do_not_starve_a_real_callback(gunicorn):
     server = gunicorn()
     slow = []
@@ -1268,6 +1331,68 @@ def test_sixteen_slow_clients_do_not_starve_a_real_callback(gunicorn):
             client.close()
 
 
+def two_listeners(gunicorn):
+    """A server with the public listener and a private one for /metrics; return (server, private URL)."""
+    private_port = free_port()
+    server = gunicorn(TWILIO_EXPORTER_METRICS_BIND=f"127.0.0.1:{private_port}")
+    return server, f"http://127.0.0.1:{private_port}"
+
+
+def fetch(url, path, host=None, params=None):
+    """GET a path, or POST a signed callback when params are given, with any Host header; return (code, body)."""
+    headers, body = ({}, None) if params is None else ({"Content-Type": FORM, "X-Twilio-Signature": RequestValidator(
+        TOKEN).compute_signature(f"http://{host or url[7:]}{path}", params)}, urllib.parse.urlencode(params).encode())
+    request = urllib.request.Request(url + path, body, {**headers, **({"Host": host} if host else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.mark.server
+def test_with_a_private_listener_the_public_one_serves_only_the_webhooks_and_a_bare_health(gunicorn):
+    server, private = two_listeners(gunicorn)
+    params = {"MessageSid": sid("SM", 930), "MessageStatus": "sent"}
+    assert fetch(server.url, "/webhooks/message", params=params)[0] == 200
+    assert fetch(server.url, "/metrics")[0] == 404
+    assert fetch(server.url, "/health") == (200, b'{"status": "ok"}\n')
+    assert fetch(private, "/webhooks/message", params=params)[0] == 404
+    code, body = fetch(private, "/metrics")
+    assert code == 200 and value(parse_metrics(body.decode()), "twilio_message_callback_total", status="sent") == 1
+    code, body = fetch(private, "/health")
+    assert code == 200 and json.loads(body)["state"] == str(server.db) and json.loads(body)["tracked_messages"] == 1
+
+
+@pytest.mark.server
+def test_a_host_header_claiming_the_other_listener_changes_nothing(gunicorn):
+    server, private = two_listeners(gunicorn)
+    assert fetch(server.url, "/metrics", host=private[7:])[0] == 404
+    assert fetch(server.url, "/health", host=private[7:]) == (200, b'{"status": "ok"}\n')
+    assert fetch(private, "/metrics", host=server.url[7:])[0] == 200
+    params = {"MessageSid": sid("SM", 931), "MessageStatus": "sent"}
+    assert fetch(private, "/webhooks/message", host=server.url[7:], params=params)[0] == 404
+
+
+@pytest.mark.server
+def test_the_file_alone_under_plain_gunicorn_with_two_binds_splits_the_paths_the_same_way(tmp_path):
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(HERE / "twilio_exporter.py", alone)
+    private_port = free_port()
+    server = Server(tmp_path, ["-w", "2", "-b", "127.0.0.1:{port}", "-b", f"127.0.0.1:{private_port}"], cwd=alone,
+                    TWILIO_EXPORTER_METRICS_BIND=f"127.0.0.1:{private_port}")
+    try:
+        private = f"http://127.0.0.1:{private_port}"
+        assert fetch(server.url, "/webhooks/message", params={"MessageSid": sid("SM", 932),
+                                                               "MessageStatus": "sent"})[0] == 200
+        assert fetch(server.url, "/metrics")[0] == 404
+        assert fetch(private, "/metrics")[0] == 200
+        assert fetch(server.url, "/health") == (200, b'{"status": "ok"}\n')
+    finally:
+        server.stop()
+
+
 def raw_request(server, head):
     """Send raw request bytes to a server; return its status line."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
@@ -1275,6 +1400,7 @@ def raw_request(server, head):
         return client.makefile("rb").readline().decode()
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("head", [
     b"POST /webhooks/message?" + b"a" * 4100 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # a request line over 4094 bytes
     b"POST /webhooks/message HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(40)) + b"\r\n",
@@ -1296,6 +1422,7 @@ def worker_resources(server):
     return resources
 
 
+@pytest.mark.server
 def test_rss_and_open_files_stay_flat_under_sixty_seconds_of_load(gunicorn):
     server = gunicorn()
     clients = 4
@@ -1326,6 +1453,7 @@ def test_rss_and_open_files_stay_flat_under_sixty_seconds_of_load(gunicorn):
     assert value(server.metrics(), "twilio_message_callback_total", status="sent") == sent
 
 
+@pytest.mark.server
 def test_a_bad_setting_stops_gunicorn_with_a_message_naming_it(tmp_path):
     process = subprocess.run(
         [GUNICORN, "-c", str(HERE / "gunicorn.conf.py"), "twilio_exporter:app"],
@@ -1337,6 +1465,7 @@ def test_a_bad_setting_stops_gunicorn_with_a_message_naming_it(tmp_path):
     assert "Config 'TWILIO_EXPORTER_RETENTION' has value 'abc'" in process.stderr
 
 
+@pytest.mark.server
 def test_the_file_copied_alone_and_run_with_plain_gunicorn_reports_exact_counts(tmp_path):
     alone = tmp_path / "alone"
     alone.mkdir()
@@ -1485,6 +1614,7 @@ def scrape_concurrently(server, scrapes=40):
     assert codes == [200] * scrapes
 
 
+@pytest.mark.server
 def test_balance_and_usage_are_exported_with_one_api_call_per_interval_across_workers(gunicorn, fake_api):
     server = polling_server(gunicorn, fake_api, interval=3)
     scrape_concurrently(server)
@@ -1512,13 +1642,14 @@ def test_a_scrape_with_no_poll_due_does_not_wait_for_the_write_lock(monkeypatch)
         conn.executemany("INSERT INTO poll (operation, due) VALUES (?, ?)",
                          [(operation, time.time() + 60) for operation in te.POLLS])
     writer = te.open_state(te.DB_PATH)
-    writer.execute("BEGIN IMMEDIATE")
+    te.wait_for_lock(writer.execute, "BEGIN IMMEDIATE")  # the upkeep thread may hold it for a moment
     try:
         assert call("/metrics")[0] == 200
     finally:
         writer.rollback()
 
 
+@pytest.mark.server
 def test_all_usage_categories_when_asked(gunicorn, fake_api):
     server = polling_server(gunicorn, fake_api, TWILIO_EXPORTER_USAGE_CATEGORIES="all")
     scrape_concurrently(server, 1)
@@ -1526,6 +1657,7 @@ def test_all_usage_categories_when_asked(gunicorn, fake_api):
              in server.metrics())
 
 
+@pytest.mark.server
 def test_an_api_outage_keeps_the_last_values_counts_errors_and_scrapes_still_answer(gunicorn, fake_api):
     server = polling_server(gunicorn, fake_api)
     scrape_concurrently(server, 1)
@@ -1541,6 +1673,7 @@ def test_an_api_outage_keeps_the_last_values_counts_errors_and_scrapes_still_ans
     assert value(samples, "twilio_api_last_success_timestamp_seconds", operation="balance") == succeeded
 
 
+@pytest.mark.server
 def test_a_hanging_api_never_holds_a_scrape_and_counts_as_an_error_after_the_timeout(gunicorn, fake_api):
     fake_api.mode = "hang"
     server = polling_server(gunicorn, fake_api, interval=30)
@@ -1550,6 +1683,7 @@ def test_a_hanging_api_never_holds_a_scrape_and_counts_as_an_error_after_the_tim
     assert fake_api.calls["balance"] == 1
 
 
+@pytest.mark.server
 def test_bad_credentials_are_logged_once_per_interval_with_a_hint_and_no_secret(gunicorn, fake_api, tmp_path):
     fake_api.mode = "401"
     server = polling_server(gunicorn, fake_api, interval=30, TWILIO_API_KEY="SK" + "b" * 32,
@@ -1576,6 +1710,7 @@ def send_test(server, fake_api, *args, timeout=15):
                           env=env, capture_output=True, text=True, timeout=timeout + 30)
 
 
+@pytest.mark.server
 def test_send_test_prints_each_message_status_as_recorded_and_exits_0(gunicorn, fake_api):
     process = send_test(gunicorn(), fake_api, "--from", "+15557654321")
     assert process.returncode == 0, process.stdout + process.stderr
@@ -1585,6 +1720,7 @@ def test_send_test_prints_each_message_status_as_recorded_and_exits_0(gunicorn, 
     assert all(re.fullmatch(r"\s*\d+\.\d+s \S+", line) for line in lines[1:])
 
 
+@pytest.mark.server
 def test_send_test_places_a_call_and_follows_it_to_completed(gunicorn, fake_api):
     process = send_test(gunicorn(), fake_api, "--from", "+15557654321", "--call")
     assert process.returncode == 0, process.stdout + process.stderr
@@ -1592,6 +1728,7 @@ def test_send_test_places_a_call_and_follows_it_to_completed(gunicorn, fake_api)
         "initiated", "ringing", "in-progress", "completed"]
 
 
+@pytest.mark.server
 def test_send_test_names_the_signature_when_callbacks_are_signed_with_another_token(gunicorn, fake_api):
     fake_api.callback_token = "the-token-of-another-account"
     server = gunicorn()
@@ -1602,6 +1739,7 @@ def test_send_test_names_the_signature_when_callbacks_are_signed_with_another_to
     assert "Traceback" not in process.stdout + process.stderr
 
 
+@pytest.mark.server
 def test_send_test_names_the_callback_url_when_nothing_arrives(gunicorn, fake_api):
     fake_api.mode = "silent"
     server = gunicorn()
@@ -1611,6 +1749,7 @@ def test_send_test_names_the_callback_url_when_nothing_arrives(gunicorn, fake_ap
     assert "ngrok" in process.stdout and "SIGNATURE" not in process.stdout
 
 
+@pytest.mark.server
 def test_send_test_shows_twilios_error_code_and_message_without_a_traceback_or_credentials(gunicorn, fake_api):
     fake_api.mode = "400"
     process = send_test(gunicorn(), fake_api, "--from", "+15557654321")
@@ -1652,6 +1791,7 @@ def test_the_dashboard_and_alerts_query_only_metrics_the_exporter_exports(monkey
     assert used and used <= exported, used - exported
 
 
+@pytest.mark.docs
 def test_the_example_environment_file_lists_every_setting():
     env_file = (HERE / "deploy" / "twilio-exporter.env").read_text()
     sources = (HERE / "twilio_exporter.py").read_text() + (HERE / "gunicorn.conf.py").read_text()
@@ -1661,6 +1801,7 @@ def test_the_example_environment_file_lists_every_setting():
         assert f"#{setting}=" in env_file, setting
 
 
+@pytest.mark.server
 def test_make_smoke_passes_against_a_running_exporter_and_fails_loudly_with_a_wrong_token(gunicorn):
     server = gunicorn()
     smoke = ["bash", str(HERE / "deploy" / "smoke.sh")]
@@ -1672,6 +1813,18 @@ def test_make_smoke_passes_against_a_running_exporter_and_fails_loudly_with_a_wr
                             capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1
     assert "FAIL  signed message callback: HTTP 403" in failed.stdout and "smoke test FAILED" in failed.stdout
+
+
+@pytest.mark.server
+def test_make_smoke_reads_the_metrics_from_the_private_listener_when_the_listeners_are_split(gunicorn):
+    server, private = two_listeners(gunicorn)
+    smoke = ["bash", str(HERE / "deploy" / "smoke.sh")]
+    passed = subprocess.run(smoke, env=clean_env(URL=server.url, METRICS_URL=private, TWILIO_AUTH_TOKEN=TOKEN),
+                            capture_output=True, text=True, timeout=60)
+    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 5, passed.stdout
+    alone = subprocess.run(smoke, env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN=TOKEN),
+                           capture_output=True, text=True, timeout=60)
+    assert alone.returncode == 1 and "FAIL  /metrics shows the message" in alone.stdout
 
 
 def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():
@@ -1700,6 +1853,7 @@ def with_polled_account(monkeypatch):
             ("usage", time.time(), json.dumps(usage))])
 
 
+@pytest.mark.docs
 def test_every_metric_and_setting_is_in_the_readme(monkeypatch):
     readme = (HERE / "README.md").read_text()
     with_polled_account(monkeypatch)

@@ -98,6 +98,14 @@ def log_level(raw):
     return raw.upper()
 
 
+def listen_address(raw):
+    """Check a host:port to listen on, such as 127.0.0.1:9464."""
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("Not a host:port address, e.g. 127.0.0.1:9464.")
+    return raw
+
+
 def state_path(raw):
     """Check the state file's place: never inside the multiprocess metrics folder."""
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -119,6 +127,13 @@ API_SECRET = config("TWILIO_API_SECRET", "")
 API_URL = config("TWILIO_EXPORTER_API_URL", "https://api.twilio.com", public_url)
 POLL_INTERVAL_SECONDS = config("TWILIO_EXPORTER_POLL_INTERVAL", "60", positive_int)
 USAGE_CATEGORIES = config("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms,mms,calls,totalprice", category_list)
+# A second listener for /metrics and the full /health; the public one (TWILIO_EXPORTER_BIND) then serves
+# only the webhooks. A request's listener is told by SERVER_PORT, which gunicorn takes from the socket.
+METRICS_BIND = config("TWILIO_EXPORTER_METRICS_BIND", "", lambda raw: raw and listen_address(raw))
+METRICS_PORT = METRICS_BIND.rpartition(":")[2]
+if METRICS_BIND and METRICS_PORT == config("TWILIO_EXPORTER_BIND", ":", lambda raw: raw).rpartition(":")[2]:
+    raise ConfigError(f"Config 'TWILIO_EXPORTER_METRICS_BIND' has value {METRICS_BIND!r}. It must use another "
+                      "port than TWILIO_EXPORTER_BIND: the port tells the private listener from the public one.")
 if bool(API_KEY) != bool(API_SECRET):
     raise ConfigError("Config 'TWILIO_API_KEY' and 'TWILIO_API_SECRET' go together: set both, or neither.")
 if ACCOUNT_SID and not (API_KEY or AUTH_TOKENS):
@@ -987,14 +1002,16 @@ def receive_callback(environ, kind):
     return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
 
 
-def health():
-    """Prove the state file can be read and written, and say how the exporter runs."""
+def health(full):
+    """Prove the state file can be read and written, and say how the exporter runs (full) or only that it does."""
     with state() as conn:
         fold_inbox(conn)
         with transaction(conn):
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
         tracked = dict(conn.execute(
             "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
+    if not full:
+        return answer(200, {"status": "ok"})
     return answer(200, {
         "status": "ok",
         "signatures": "checked" if AUTH_TOKENS else "NOT CHECKED: TWILIO_AUTH_TOKEN is not set",
@@ -1004,22 +1021,29 @@ def health():
     })
 
 
+def listener(environ):
+    """The listener a request came in on: "public", "private", or "only" while there is just one."""
+    if not METRICS_BIND:
+        return "only"
+    return "private" if environ.get("SERVER_PORT") == METRICS_PORT else "public"
+
+
 def route(environ):
     """Route one request to its handler; return (status, headers, body)."""
-    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-    if path in WEBHOOKS:
+    method, path, on = environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), listener(environ)
+    if path in WEBHOOKS and on != "private":
         if method != "POST":
             raise Reject(405, f"{method} is not allowed; Twilio POSTs callbacks", [("Allow", "POST")])
         return receive_callback(environ, WEBHOOKS[path])
     elif path == "/health":
         if method not in ("GET", "HEAD"):
             raise Reject(405, f"{method} is not allowed", [("Allow", "GET, HEAD")])
-        return health()
-    elif path == "/metrics":
+        return health(full=on != "public")
+    elif path == "/metrics" and on != "public":
         captured = {}
         body = b"".join(metrics_app(environ, lambda status, headers: captured.update(status=status, headers=headers)))
         return captured["status"], captured["headers"], body
-    raise Reject(404, f"no such path {path[:64]!r}; see /health, /metrics, /webhooks/message, /webhooks/call")
+    raise Reject(404, f"no such path {path[:64]!r} on this listener; see the README for the paths")
 
 
 def app(environ, start_response):
@@ -1034,7 +1058,8 @@ def app(environ, start_response):
     except sqlite3.Error as error:
         # Nothing is acknowledged unless it was committed: a 503 makes Twilio retry.
         log.error("state file %s failed: %s", DB_PATH, error)
-        status, headers, body = answer(503, {"status": "unavailable", "reason": f"state file {DB_PATH}: {error}"})
+        reason = f"state file {DB_PATH}: {error}" if listener(environ) != "public" else "see the exporter's log"
+        status, headers, body = answer(503, {"status": "unavailable", "reason": reason})
     except Exception:  # KeyboardInterrupt and SystemExit are not Exceptions, so they still stop the worker
         log.exception("bug handling %s %.64r", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
         status, headers, body = answer(500, {"status": "error", "reason": "internal error, see the exporter's log"})
@@ -1048,6 +1073,9 @@ def app(environ, start_response):
 
 if not AUTH_TOKENS:
     log.warning("TWILIO_AUTH_TOKEN is not set: webhooks are accepted WITHOUT signature checks")
+if PUBLIC_URL and not METRICS_BIND:
+    log.warning("TWILIO_EXPORTER_PUBLIC_URL is set, so the webhooks face the internet, and /metrics and /health "
+                "are served beside them: set TWILIO_EXPORTER_METRICS_BIND to serve those on a private address")
 
 
 # --- command line ---

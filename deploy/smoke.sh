@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Smoke test of a running exporter with curl: `URL=http://host:8080 make smoke`.
+# Smoke test of a running exporter with curl: `URL=http://host:8080 make smoke`. With a private
+# metrics listener (TWILIO_EXPORTER_METRICS_BIND), give its URL too: `METRICS_URL=http://host:9464`.
 # Signs its callbacks with the first token of TWILIO_AUTH_TOKEN when that is set (openssl, or
 # python3 without it). Prints PASS or FAIL per step; exits non-zero if any step failed.
 set -u
 URL=${URL:-http://127.0.0.1:8080}
 URL=${URL%/}
+METRICS_URL=${METRICS_URL:-$URL}
+METRICS_URL=${METRICS_URL%/}
 TOKEN=${TWILIO_AUTH_TOKEN:-}
 TOKEN=${TOKEN%%,*}
 failures=0
@@ -34,10 +37,10 @@ post() {  # post PATH NAME VALUE [NAME VALUE ...]; prints the HTTP code
 }
 
 count() {  # count METRIC_LINE_PREFIX: the value of one sample on /metrics, 0 if absent
-  curl -s --max-time 10 "$URL/metrics" | awk -v prefix="$1" 'index($0, prefix " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
+  curl -s --max-time 10 "$METRICS_URL/metrics" | awk -v prefix="$1" 'index($0, prefix " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
 }
 
-echo "Smoke test of $URL ($([ -n "$TOKEN" ] && echo signed || echo unsigned))"
+echo "Smoke test of $URL ($([ -n "$TOKEN" ] && echo signed || echo unsigned)$([ "$METRICS_URL" != "$URL" ] && echo ", metrics at $METRICS_URL"))"
 health=$(curl -s --max-time 10 -w ' %{http_code}' "$URL/health")
 case "$health" in *'"status": "ok"'*' 200') step "/health" 0 ;; *) step "/health" 1 "$health" ;; esac
 
