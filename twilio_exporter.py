@@ -33,10 +33,11 @@ import zlib
 from collections import defaultdict
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from types import SimpleNamespace
 from typing import NamedTuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 log = logging.getLogger("twilio_exporter")
 
@@ -141,6 +142,8 @@ if ACCOUNT_SID and not (API_KEY or AUTH_TOKENS):
                       "set TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_AUTH_TOKEN.")
 
 MAX_BODY_BYTES = 64 * 1024        # Twilio's callbacks are well under 2 KiB
+# Event Streams documents no batch size; an event is under 2 KiB, so this holds 2,000 and more.
+MAX_EVENTS_BODY_BYTES = 4 * 1024 * 1024
 MAX_FORM_FIELDS = 100             # Twilio sends about 20
 MAX_ERROR_CODES = 200             # distinct error_code label values; later ones count as "other"
 BUSY_TIMEOUT_SECONDS = 5          # the longest a scrape, /health or a fold waits for the state file's lock
@@ -154,6 +157,7 @@ PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog
 CHECKPOINT_INTERVAL_SECONDS = 1   # the WAL holds at most about this long of writes before it is emptied
 CACHE_KIB = 2048                  # SQLite page cache per connection; a worker has two
 FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
 
 if not log.handlers:
     _handler = logging.StreamHandler()
@@ -222,6 +226,7 @@ class Kind:
     timing_field: str         # the field holding the seconds; "" means since the first callback
     buckets: tuple
     error_statuses: frozenset = frozenset()
+    event_types: tuple = ()   # (Event Streams type, the status it means) of this kind's status events
 
     @cached_property
     def statuses(self):
@@ -253,6 +258,8 @@ KINDS = {kind.name: kind for kind in (
         timing_field="",
         buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
         error_statuses=frozenset({"failed", "undelivered"}),
+        event_types=tuple((f"com.twilio.messaging.message.{status}", status)
+                          for status in ("queued", "sent", "delivered", "undelivered", "failed", "read")),
     ),
     Kind(
         name="call",
@@ -270,9 +277,16 @@ KINDS = {kind.name: kind for kind in (
         timed_status="completed",
         timing_field="CallDuration",  # seconds; "Duration" is billed minutes
         buckets=(5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+        # The "webhook." names are those from before 2024-02-28, which may still arrive.
+        event_types=tuple((f"com.twilio.voice.{infix}status-callback.call.{event}", status)
+                          for infix in ("", "webhook.") for event, status in (
+                              ("initiated", "initiated"), ("ringing", "ringing"), ("answered", "in-progress"),
+                              ("completed", "completed"))),
     ),
 )}
-WEBHOOKS = {f"/webhooks/{name}": kind for name, kind in KINDS.items()}
+WEBHOOKS = {f"/webhooks/{endpoint}": endpoint for endpoint in (*KINDS, "events")}
+EVENT_TYPES = {event_type: (kind, status) for kind in KINDS.values() for event_type, status in kind.event_types}
+TEST_EVENT_TYPE = "com.twilio.eventstreams.test-event"  # what `twilio api:events:v1:sinks:test:create` sends
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "completed", "busy", "no-answer", "canceled"})
 SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
@@ -708,20 +722,27 @@ def signed_url(environ):
     return base + environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
 
 
-def signature_is_valid(environ, form):
-    """Check X-Twilio-Signature against every configured token (rotation keeps two)."""
+def signature_is_valid(environ, params):
+    """Check X-Twilio-Signature against every configured token (rotation keeps two).
+
+    params are a form's fields, or a JSON body as text: Twilio signs the URL alone for JSON, with
+    the body's SHA-256 in the query as bodySHA256, and validate() checks both.
+    """
     signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
     algorithm = get_signature_algorithm(environ.get("HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS"))
     url = signed_url(environ)
     validators = [RequestValidator(token) for token in AUTH_TOKENS]
+    if isinstance(params, str):
+        if "bodySHA256" not in parse_qs(environ.get("QUERY_STRING", "")):
+            return False  # nothing would bind the body to the signature
     # Twilio signs the URL it called, which signed_url rebuilds, so one HMAC per token settles a
     # genuine callback; only a mismatch pays for validate(), which also tries the URL with and
     # without its port. Both compare in the library's constant time, with no early exit of ours.
-    if algorithm.upper() in (HMAC_SHA1, HMAC_SHA256) and any(
-            compare(validator.compute_signature(url, form, algorithm), signature) for validator in validators):
+    elif algorithm.upper() in (HMAC_SHA1, HMAC_SHA256) and any(
+            compare(validator.compute_signature(url, params, algorithm), signature) for validator in validators):
         return True
     try:
-        return any(validator.validate(url, form, signature, algorithm) for validator in validators)
+        return any(validator.validate(url, params, signature, algorithm) for validator in validators)
     except ValueError:  # a Host that makes no URL ("[", "a:b", a port past 65535): nothing was signed for it
         return False
 
@@ -857,8 +878,12 @@ WEBHOOK_SECONDS = Histogram("twilio_webhook_request_duration_seconds", "Time to 
                             ["endpoint"], registry=None,
                             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 # Every child made once, up front: all show from the first scrape, and a request skips labels().
-REQUESTS_BY_CODE = {(name, code): WEBHOOK_REQUESTS.labels(name, code) for name in KINDS for code in ANSWER_CODES}
-SECONDS_BY_ENDPOINT = {name: WEBHOOK_SECONDS.labels(name) for name in KINDS}
+EVENTS = Counter("twilio_events_total", "Event Streams events received, by type (known types, else other).",
+                 ["type"], registry=None)
+REQUESTS_BY_CODE = {(name, code): WEBHOOK_REQUESTS.labels(name, code) for name in WEBHOOKS.values()
+                    for code in ANSWER_CODES}
+SECONDS_BY_ENDPOINT = {name: WEBHOOK_SECONDS.labels(name) for name in WEBHOOKS.values()}
+EVENTS_BY_TYPE = {label: EVENTS.labels(label) for label in (*EVENT_TYPES, TEST_EVENT_TYPE, "other")}
 
 
 class StateCollector:
@@ -953,22 +978,30 @@ class Form(dict):
         return [self[name]]
 
 
-def read_form(environ):
-    """Read a bounded form body and parse it into a dict of str, or raise Reject."""
-    media_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    if media_type != FORM_TYPE:
-        raise Reject(415, f"content type {media_type[:64]!r} is not {FORM_TYPE}")
+def read_body(environ, media_type, limit):
+    """Read a bounded body of one media type as text, or raise Reject; an oversized one is never read."""
+    sent_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if sent_type != media_type:
+        raise Reject(415, f"content type {sent_type[:64]!r} is not {media_type}")
     try:
         length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
     except ValueError:
         length = 0
-    if length > MAX_BODY_BYTES:
-        raise Reject(413, f"body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit")
-    body = environ["wsgi.input"].read(length) if length else b""
+    if length > limit:
+        raise Reject(413, f"body of {length} bytes is over the {limit}-byte limit")
     try:
-        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body),
-                           errors="strict", max_num_fields=MAX_FORM_FIELDS)
+        return (environ["wsgi.input"].read(length) if length else b"").decode("utf-8")
     except UnicodeDecodeError:
+        raise Reject(400, "body is not valid UTF-8") from None
+
+
+def read_form(environ):
+    """Read a bounded form body and parse it into a dict of str, or raise Reject."""
+    body = read_body(environ, FORM_TYPE, MAX_BODY_BYTES)
+    try:
+        fields = parse_qsl(body, keep_blank_values=True, strict_parsing=bool(body),
+                           errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeDecodeError:  # a %-escape that is not UTF-8
         raise Reject(400, "body is not valid UTF-8") from None
     except ValueError as error:
         raise Reject(400, f"body is not a form: {str(error)[:80]}") from None
@@ -993,12 +1026,93 @@ def form_callback(kind, form):
         raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]}: {error}") from None
 
 
+def read_events(body):
+    """Parse an Event Streams body (a JSON array of CloudEvents, or one) into a list of events, or raise Reject."""
+    try:
+        events = json.loads(body)
+    except (ValueError, RecursionError) as error:  # RecursionError: nesting deeper than the parser goes
+        raise Reject(400, f"body is not JSON: {str(error)[:80]}") from None
+    events = [events] if isinstance(events, dict) else events
+    if not isinstance(events, list):
+        raise Reject(400, "body is not an array of events, nor one event")
+    for index, event in enumerate(events):
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            event_id = event.get("id") if isinstance(event, dict) else None
+            raise Reject(400, f"event {index} (id {text(event_id)[:40]!r}) has no type: Twilio drops this batch")
+    return events
+
+
+def text(value):
+    """A JSON scalar as the text a form would carry it in ("" for anything else)."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
+def event_time(raw, arrival):
+    """An event's own time (ISO 8601) as Unix time, never after its arrival nor before the retention window."""
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))  # Python before 3.11 does not read "Z"
+    except (AttributeError, ValueError):
+        return arrival
+    if when.tzinfo is None:
+        return arrival
+    return min(arrival, max(arrival - RETENTION_SECONDS, when.timestamp()))
+
+
+def event_callback(event, arrival):
+    """The Callback a status event carries; ValueError when its SID or status is missing."""
+    kind, type_status = EVENT_TYPES[event["type"]]
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    when = event_time(data.get("timestamp") or event.get("time"), arrival)
+    if kind.name == "message":  # Messaging.MessageStatus: the status in upper case
+        return new_callback(when, kind, text(data.get("messageSid")), text(data.get("messageStatus")).lower(),
+                            text(data.get("errorCode")))
+    # Voice.WebhookEvent: the classic callback's fields, when Twilio sends them, in request.parameters
+    request = data.get("request") if isinstance(data.get("request"), dict) else {}
+    parameters = request.get("parameters") if isinstance(request.get("parameters"), dict) else {}
+    return new_callback(when, kind, text(data.get("sid")) or text(parameters.get("CallSid")),
+                        text(parameters.get("CallStatus")) or type_status, "", text(parameters.get("CallDuration")))
+
+
+def event_type_label(event_type):
+    """The twilio_events_total label of an event type: a known type, or "other"."""
+    return event_type if event_type in EVENT_TYPES or event_type == TEST_EVENT_TYPE else "other"
+
+
 def receive_callback(environ, kind):
     """Check one status callback and write it to the inbox; 200 only once it is written."""
     form = read_form(environ)
     if AUTH_TOKENS and not signature_is_valid(environ, form):
         raise Reject(403, f"X-Twilio-Signature does not match {signed_url(environ)[:200]!r} with any configured token")
     write_to_inbox(inbox_line(form_callback(kind, form)))
+    return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
+
+
+def receive_events(environ):
+    """Check an Event Streams batch and write its status events to the inbox in one append; 200 once written.
+
+    Twilio drops a batch answered with any 4xx but 429, so one bad event is skipped, never refused.
+    """
+    body = read_body(environ, JSON_TYPE, MAX_EVENTS_BODY_BYTES)
+    if AUTH_TOKENS and not signature_is_valid(environ, body):
+        raise Reject(403, f"X-Twilio-Signature and bodySHA256 do not match {signed_url(environ)[:200]!r} "
+                          "and the body with any configured token")
+    arrival, lines, labels = time.time(), [], []
+    for event in read_events(body):
+        labels.append(event_type_label(event["type"]))
+        if event["type"] in EVENT_TYPES:
+            try:
+                lines.append(inbox_line(event_callback(event, arrival)))
+            except ValueError as error:
+                log.warning("skipped event %.40r of type %s: %s", text(event.get("id")), event["type"], error)
+        elif event["type"] == TEST_EVENT_TYPE:
+            log.info("Event Streams test event %.40r received from sink %.40r", text(event.get("id")),
+                     text(event.get("source")))
+    if lines:
+        write_to_inbox(b"".join(lines))  # one append: a crash leaves the whole batch or an unanswered part
+    for label in labels:
+        EVENTS_BY_TYPE[label].inc()
     return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
 
 
@@ -1034,7 +1148,8 @@ def route(environ):
     if path in WEBHOOKS and on != "private":
         if method != "POST":
             raise Reject(405, f"{method} is not allowed; Twilio POSTs callbacks", [("Allow", "POST")])
-        return receive_callback(environ, WEBHOOKS[path])
+        endpoint = WEBHOOKS[path]
+        return receive_events(environ) if endpoint == "events" else receive_callback(environ, KINDS[endpoint])
     elif path == "/health":
         if method not in ("GET", "HEAD"):
             raise Reject(405, f"{method} is not allowed", [("Allow", "GET, HEAD")])
@@ -1063,10 +1178,10 @@ def app(environ, start_response):
     except Exception:  # KeyboardInterrupt and SystemExit are not Exceptions, so they still stop the worker
         log.exception("bug handling %s %.64r", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
         status, headers, body = answer(500, {"status": "error", "reason": "internal error, see the exporter's log"})
-    kind = WEBHOOKS.get(environ.get("PATH_INFO", ""))
-    if kind:
-        (REQUESTS_BY_CODE.get((kind.name, status[:3])) or WEBHOOK_REQUESTS.labels(kind.name, status[:3])).inc()
-        SECONDS_BY_ENDPOINT[kind.name].observe(time.perf_counter() - started)
+    endpoint = WEBHOOKS.get(environ.get("PATH_INFO", ""))
+    if endpoint:
+        (REQUESTS_BY_CODE.get((endpoint, status[:3])) or WEBHOOK_REQUESTS.labels(endpoint, status[:3])).inc()
+        SECONDS_BY_ENDPOINT[endpoint].observe(time.perf_counter() - started)
     start_response(status, headers)
     return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 

@@ -2,10 +2,12 @@
 
 wrk replays pre-signed status callbacks (a realistic mix of sent, delivered, undelivered with
 an ErrorCode, and Twilio's retries) at both apps in alternating rounds, then the exporter alone
-is measured at a fixed offered load, and with 1,000 and 1,000,000 tracked messages.
+is measured at a fixed offered load, with Event Streams batches, and with 1,000 and 1,000,000
+tracked messages.
 This is a benchmark, not a test: it prints numbers and asserts nothing.
 """
 import argparse
+import json
 import os
 import platform
 import re
@@ -69,6 +71,41 @@ def callbacks(messages, first):
             if number % 10 == 3:
                 requests.append(request)  # Twilio's retry of the same callback
     return requests
+
+
+def event_batches(messages, first, size):
+    """Signed raw HTTP requests of Event Streams batches: each message's sent and delivered events."""
+    validator = RequestValidator(TOKEN)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    events = [{"specversion": "1.0", "type": f"com.twilio.messaging.message.{status}", "source": "bench",
+               "id": f"EZ{number:030x}{index:02x}", "datacontenttype": "application/json", "time": stamp,
+               "dataschema": "https://events-schemas.twilio.com/Messaging.MessageStatus/7",
+               "data": {"messageSid": f"SM{number:032x}", "timestamp": stamp, "accountSid": "AC" + "1" * 32,
+                        "eventName": f"com.twilio.messaging.message.{status}", "apiVersion": "2010-04-01",
+                        "from": "+15557654321", "to": "+15551234567", "messageStatus": status.upper()}}
+              for number in range(first, first + messages) for index, status in enumerate(("sent", "delivered"))]
+    requests = []
+    for start in range(0, len(events), size):
+        body = json.dumps(events[start:start + size])
+        target = f"/webhooks/events?bodySHA256={validator.compute_hash(body)}"
+        signature = validator.compute_signature(f"http://127.0.0.1:{PORT}{target}", {})
+        requests.append(f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body.encode())}\r\nX-Twilio-Signature: {signature}\r\n\r\n{body}")
+    return requests
+
+
+def batch_ms(requests):
+    """Each raw request's time from send to answer, over one connection at a time, in ms; all must be 200."""
+    times = []
+    for request in requests:
+        with socket.create_connection(("127.0.0.1", PORT), timeout=10) as client:
+            started = time.perf_counter()
+            client.sendall(request.encode())
+            status = client.makefile("rb").readline()
+            times.append((time.perf_counter() - started) * 1000)
+        if b" 200 " not in status:
+            raise SystemExit(f"a batch was answered {status!r}")
+    return times
 
 
 def lua_script(requests, path, delay_ms=0):
@@ -242,6 +279,16 @@ def main():
     print(f"{len(requests)} requests ({len(set(requests))} distinct); throughput rounds:", flush=True)
     rates, bad, wal_bytes = throughput(args, main_lua, warm_lua)
 
+    print("Event Streams: batches of 20 events, and single batches of 100", flush=True)
+    server = Gunicorn("twilio_exporter:app", args.workers, WORK / "events.sqlite3")
+    try:
+        events_lua = lua_script(event_batches(args.messages // 2, 2 * 10 ** 9, 20), WORK / "events.lua")
+        wrk(events_lua, 1, args.connections)
+        events = wrk(events_lua, args.seconds, args.connections)
+        hundreds = batch_ms(event_batches(50 * 50 if not smoke else 250, 3 * 10 ** 9, 100))
+    finally:
+        server.stop()
+
     print("latency at a fixed offered load of 1,000 req/s", flush=True)
     server = Gunicorn("twilio_exporter:app", args.workers, WORK / "latency.sqlite3")
     try:
@@ -288,6 +335,10 @@ def main():
         ("throughput: exporter", f"{exporter:,.0f} req/s", f"non-2xx or errors: {bad['exporter']}"),
         ("throughput ratio exporter/ceiling", f"{statistics.median(ratios):.2f}",
          "median of the rounds' ratios: " + ", ".join(f"{ratio:.2f}" for ratio in ratios) + "; target >= 0.60"),
+        ("Event Streams, batches of 20 events", f"{events['rps'] * 20:,.0f} events/s",
+         f"{events['rps']:,.0f} req/s; non-2xx or errors: {events['non2xx'] + events['errors']}"),
+        ("Event Streams, one batch of 100 events", f"{statistics.median(hundreds):.1f} ms",
+         f"median of {len(hundreds)}, slowest {max(hundreds):.1f} ms; Twilio allows a sink 5 s"),
         ("latency p50 at 1,000 req/s offered", f"{fixed['p50_us'] / 1000:.2f} ms",
          f"achieved {fixed['rps']:,.0f} req/s"),
         ("latency p99 at 1,000 req/s offered", f"{fixed['p99_us'] / 1000:.2f} ms", "target <= 10 ms"),

@@ -36,6 +36,22 @@ post() {  # post PATH NAME VALUE [NAME VALUE ...]; prints the HTTP code
   curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${headers[@]}" "${args[@]}" "$URL$path"
 }
 
+sha256() {  # sha256 TEXT: its hex digest
+  if command -v openssl >/dev/null; then
+    printf '%s' "$1" | openssl dgst -sha256 -r | cut -d' ' -f1
+  else
+    DATA=$1 python3 -c 'import hashlib, os; print(hashlib.sha256(os.environ["DATA"].encode()).hexdigest())'
+  fi
+}
+
+post_events() {  # post_events JSON; signed as Twilio signs JSON: the URL with bodySHA256, no parameters
+  local path="/webhooks/events?bodySHA256=$(sha256 "$1")"
+  local headers=()
+  [ -n "$TOKEN" ] && headers=(-H "X-Twilio-Signature: $(signature "$URL$path")")
+  curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${headers[@]}" -H 'Content-Type: application/json' \
+    --data-binary "$1" "$URL$path"
+}
+
 count() {  # count METRIC_LINE_PREFIX: the value of one sample on /metrics, 0 if absent
   curl -s --max-time 10 "$METRICS_URL/metrics" | awk -v prefix="$1" 'index($0, prefix " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
 }
@@ -46,14 +62,21 @@ case "$health" in *'"status": "ok"'*' 200') step "/health" 0 ;; *) step "/health
 
 message_metric='twilio_message_callback_total{status="delivered"}'
 call_metric='twilio_call_callback_total{status="completed"}'
+event_metric='twilio_message_callback_total{status="sent"}'
 messages_before=$(count "$message_metric")
 calls_before=$(count "$call_metric")
+events_before=$(count "$event_metric")
 
 id=$(printf '%032x' "$(date +%s%N)")
 code=$(post /webhooks/message MessageSid "SM$id" MessageStatus delivered)
 step "signed message callback" "$([ "$code" = 200 ]; echo $?)" "HTTP $code (403: the token or URL does not match what the exporter checks)"
 code=$(post /webhooks/call CallDuration 7 CallSid "CA$id" CallStatus completed)
 step "signed call callback" "$([ "$code" = 200 ]; echo $?)" "HTTP $code"
+stamp=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+code=$(post_events "[{\"specversion\": \"1.0\", \"type\": \"com.twilio.messaging.message.sent\", \"source\": \"smoke\",
+  \"id\": \"EZ$id\", \"datacontenttype\": \"application/json\", \"time\": \"$stamp\",
+  \"data\": {\"messageSid\": \"SM$id\", \"timestamp\": \"$stamp\", \"messageStatus\": \"SENT\"}}]")
+step "signed Event Streams batch" "$([ "$code" = 200 ]; echo $?)" "HTTP $code"
 
 messages_after=$(count "$message_metric")
 calls_after=$(count "$call_metric")
@@ -61,6 +84,9 @@ step "/metrics shows the message" "$(awk -v a="$messages_after" -v b="$messages_
   "$message_metric went from $messages_before to $messages_after"
 step "/metrics shows the call" "$(awk -v a="$calls_after" -v b="$calls_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
   "$call_metric went from $calls_before to $calls_after"
+events_after=$(count "$event_metric")
+step "/metrics shows the event" "$(awk -v a="$events_after" -v b="$events_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
+  "$event_metric went from $events_before to $events_after"
 
 [ "$failures" = 0 ] && echo "smoke test passed" || echo "smoke test FAILED: $failures step(s)"
 exit "$((failures > 0))"
