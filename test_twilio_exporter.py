@@ -7,6 +7,7 @@ import concurrent.futures
 import http.server
 import threading
 import io
+import hashlib
 import json
 import os
 import re
@@ -823,6 +824,18 @@ def test_an_event_time_in_the_future_counts_as_its_arrival():
     assert value(scrape(), "twilio_message_delivery_seconds_sum") < 5
 
 
+@pytest.mark.parametrize("stamp", ["2025-01-01T00:01:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59Z",
+                                   "yesterday", 1735689660, None])
+def test_an_event_time_that_is_no_time_or_out_of_range_never_fails_the_batch(stamp):
+    sent = message_event(sid("SM", 990), "sent", time.time() - 10)
+    delivered = message_event(sid("SM", 990), "delivered")
+    delivered["data"]["timestamp"] = delivered["time"] = stamp
+    assert signed_events([sent, delivered])[0] == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="delivered") == 1
+    assert 0 <= value(samples, "twilio_message_delivery_seconds_sum") < 11
+
+
 def test_the_sink_test_event_is_answered_200_logged_and_counted(caplog):
     test_event = {"specversion": "1.0", "type": "com.twilio.eventstreams.test-event", "source": "Sink",
                   "id": ACCOUNT, "dataschema": "https://events-schemas.twilio.com/EventStreams.TestSink/2",
@@ -1316,55 +1329,109 @@ def test_without_a_token_unsigned_callbacks_are_accepted(monkeypatch):
 
 # --- settings ---
 
-def import_with(env, cwd=HERE):
-    """Import the module in a fresh interpreter with these settings; return the process."""
-    return subprocess.run([sys.executable, "-c", "import twilio_exporter"], cwd=cwd, env=clean_env(**env),
-                          capture_output=True, text=True, timeout=60)
+def start_up(monkeypatch, **env):
+    """Run the module's start-up in this process with only these settings; return what it defines.
+
+    The same code as an import, without its cost: a start-up that fails raises as the import would.
+    """
+    for name in os.environ:
+        if name.startswith("TWILIO_") or name in ("STATE_DIRECTORY", "RUNTIME_DIRECTORY"):
+            monkeypatch.delenv(name)
+    for name, val in env.items():
+        monkeypatch.setenv(name, val)
+    return runpy.run_path(str(HERE / "twilio_exporter.py"))
 
 
-@pytest.mark.server
 @pytest.mark.parametrize("name, raw", [
     ("TWILIO_EXPORTER_RETENTION", "abc"),
     ("TWILIO_EXPORTER_RETENTION", "-5"),
+    ("TWILIO_EXPORTER_RETENTION", "0"),
     ("TWILIO_EXPORTER_PUBLIC_URL", "hooks.example.com"),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "ftp://hooks.example.com"),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "https://"),
     ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/?a=1"),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/#top"),
     ("TWILIO_EXPORTER_LOG_LEVEL", "chatty"),
     ("TWILIO_ACCOUNT_SID", "not-a-sid"),
+    ("TWILIO_ACCOUNT_SID", "AC" + "a" * 31),
     ("TWILIO_EXPORTER_POLL_INTERVAL", "0"),
     ("TWILIO_EXPORTER_API_URL", "api.twilio.com"),
     ("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms;calls"),
+    ("TWILIO_EXPORTER_USAGE_CATEGORIES", ","),
+    ("TWILIO_EXPORTER_USAGE_CATEGORIES", "SMS"),
     ("TWILIO_EXPORTER_METRICS_BIND", "9464"),
-    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:99999"),
+    ("TWILIO_EXPORTER_METRICS_BIND", ":9464"),
+    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:0"),
+    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:65536"),
+    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:x"),
 ])
-def test_a_bad_setting_stops_start_up_naming_the_variable_and_value(name, raw, tmp_path):
-    process = import_with({name: raw, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
-    assert process.returncode != 0
-    assert f"Config '{name}' has value '{raw}'" in process.stderr
+def test_a_bad_setting_stops_start_up_naming_the_variable_and_value(name, raw, tmp_path, monkeypatch):
+    with pytest.raises(ValueError) as stopped:
+        start_up(monkeypatch, **{name: raw, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
+    assert str(stopped.value).startswith(f"Config '{name}' has value '{raw}'. ")
 
 
-@pytest.mark.server
 @pytest.mark.parametrize("env, named", [
-    ({"TWILIO_ACCOUNT_SID": ACCOUNT}, "TWILIO_ACCOUNT_SID"),
-    ({"TWILIO_API_KEY": "SK" + "b" * 32}, "TWILIO_API_SECRET"),
+    ({"TWILIO_ACCOUNT_SID": ACCOUNT}, "Config 'TWILIO_ACCOUNT_SID' is set, so polling needs credentials"),
+    ({"TWILIO_API_KEY": "SK" + "b" * 32}, "Config 'TWILIO_API_KEY' and 'TWILIO_API_SECRET' go together"),
+    ({"TWILIO_API_SECRET": "secret"}, "Config 'TWILIO_API_KEY' and 'TWILIO_API_SECRET' go together"),
 ])
-def test_polling_settings_that_cannot_work_stop_start_up(env, named, tmp_path):
-    process = import_with({**env, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
-    assert process.returncode != 0 and named in process.stderr
+def test_polling_settings_that_cannot_work_stop_start_up(env, named, tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match=re.escape(named)):
+        start_up(monkeypatch, **env, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+
+
+@pytest.mark.parametrize("env", [
+    {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN},
+    {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_API_KEY": "SK" + "b" * 32, "TWILIO_API_SECRET": "secret"},
+])
+def test_polling_with_either_kind_of_credentials_starts(env, tmp_path, monkeypatch):
+    assert start_up(monkeypatch, **env, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))["ACCOUNT_SID"] == ACCOUNT
+
+
+def test_good_settings_are_read_as_their_values(tmp_path, monkeypatch):
+    module = start_up(monkeypatch, TWILIO_AUTH_TOKEN=" primary , secondary ,", TWILIO_EXPORTER_RETENTION="3600",
+                      TWILIO_EXPORTER_PUBLIC_URL="https://hooks.example.com/twilio/", TWILIO_EXPORTER_LOG_LEVEL="debug",
+                      TWILIO_EXPORTER_USAGE_CATEGORIES="sms, calls", TWILIO_EXPORTER_POLL_INTERVAL="30",
+                      TWILIO_EXPORTER_METRICS_BIND="127.0.0.1:9464", TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert module["AUTH_TOKENS"] == ("primary", "secondary")
+    assert module["RETENTION_SECONDS"] == 3600 and module["POLL_INTERVAL_SECONDS"] == 30
+    assert module["PUBLIC_URL"] == "https://hooks.example.com/twilio"
+    assert module["LOG_LEVEL"] == "DEBUG" and module["USAGE_CATEGORIES"] == ("sms", "calls")
+    assert (module["METRICS_BIND"], module["METRICS_PORT"]) == ("127.0.0.1:9464", "9464")
+    assert module["DB_PATH"] == str(tmp_path / "s.sqlite3")
+    te.log.setLevel("INFO")  # the one logger, which that start-up set to DEBUG
+
+
+def test_the_defaults_are_the_documented_ones(tmp_path, monkeypatch):
+    module = start_up(monkeypatch, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert (module["AUTH_TOKENS"], module["PUBLIC_URL"], module["METRICS_BIND"]) == ((), "", "")
+    assert (module["RETENTION_SECONDS"], module["POLL_INTERVAL_SECONDS"], module["LOG_LEVEL"]) == (86400, 60, "INFO")
+    assert module["USAGE_CATEGORIES"] == ("sms", "mms", "calls", "totalprice")
+    assert module["API_URL"] == "https://api.twilio.com"
+
+
+def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="Config 'TWILIO_EXPORTER_DB' .* inside PROMETHEUS_MULTIPROC_DIR"):
+        start_up(monkeypatch, TWILIO_EXPORTER_DB=str(tmp_path / "sub" / "state.db"))
+    assert start_up(monkeypatch, TWILIO_EXPORTER_DB=str(tmp_path.parent / "beside.db"))["DB_PATH"] == str(
+        tmp_path.parent / "beside.db")
+
+
+def test_the_state_file_defaults_to_systemds_state_directory_else_the_current_folder(tmp_path, monkeypatch):
+    assert start_up(monkeypatch, STATE_DIRECTORY=f"{tmp_path}:/elsewhere")["DB_PATH"] == str(
+        tmp_path / "twilio_exporter.sqlite3")
+    monkeypatch.chdir(tmp_path)
+    assert start_up(monkeypatch)["DB_PATH"] == str(tmp_path / "twilio_exporter.sqlite3")
 
 
 @pytest.mark.server
-def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path):
-    process = import_with({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-                           "TWILIO_EXPORTER_DB": str(tmp_path / "state.db")})
-    assert process.returncode != 0
-    assert "TWILIO_EXPORTER_DB" in process.stderr and "PROMETHEUS_MULTIPROC_DIR" in process.stderr
-
-
-@pytest.mark.server
-def test_the_state_file_defaults_to_systemds_state_directory(tmp_path):
-    process = subprocess.run([sys.executable, "-c", "import twilio_exporter as t; print(t.DB_PATH)"], cwd=HERE,
-                             env=clean_env(STATE_DIRECTORY=str(tmp_path)), capture_output=True, text=True)
-    assert process.stdout.strip() == str(tmp_path / "twilio_exporter.sqlite3")
+def test_a_bad_setting_stops_a_fresh_interpreter_naming_the_variable(tmp_path):
+    process = subprocess.run([sys.executable, "-c", "import twilio_exporter"], cwd=HERE, capture_output=True,
+                             text=True, timeout=60, env=clean_env(TWILIO_EXPORTER_RETENTION="abc",
+                                                                  TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3")))
+    assert process.returncode != 0 and "Config 'TWILIO_EXPORTER_RETENTION' has value 'abc'" in process.stderr
 
 
 def test_private_metrics_folders_of_servers_that_are_gone_are_removed_and_live_ones_kept(tmp_path, monkeypatch):
@@ -1373,20 +1440,21 @@ def test_private_metrics_folders_of_servers_that_are_gone_are_removed_and_live_o
     gone = subprocess.Popen(["true"], start_new_session=True)  # its own process group, soon empty
     gone.wait()
     stale, live = tmp_path / f"{prefix}{gone.pid}-0badf00d", tmp_path / f"{prefix}{os.getpgrp()}-0badf00d"
-    stale.mkdir()
-    live.mkdir()
+    other = tmp_path / f"twilio_exporter-metrics-{os.getuid() + 1}-{gone.pid}-0badf00d"  # another user's
+    for folder in (stale, live, other):
+        folder.mkdir()
     made = Path(te.private_metrics_dir())
-    assert made.is_dir() and made.name.startswith(f"{prefix}{os.getpgrp()}-")
-    assert not stale.exists() and live.exists()
+    assert made.name == f"{prefix}{os.getpgrp()}-{hashlib.sha1(te.DB_PATH.encode()).hexdigest()[:8]}"
+    assert made.is_dir() and made.stat().st_mode & 0o777 == 0o700
+    assert not stale.exists() and live.exists() and other.exists()
+    assert te.private_metrics_dir() == str(made)  # the same server, the same folder
 
 
-@pytest.mark.server
-@pytest.mark.server
-def test_the_metrics_listener_on_the_public_listeners_port_stops_start_up(tmp_path):
-    process = import_with({"TWILIO_EXPORTER_BIND": "0.0.0.0:8080", "TWILIO_EXPORTER_METRICS_BIND": "127.0.0.1:8080",
-                           "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
-    assert process.returncode != 0
-    assert "Config 'TWILIO_EXPORTER_METRICS_BIND' has value '127.0.0.1:8080'. It must use another port" in process.stderr
+def test_the_metrics_listener_on_the_public_listeners_port_stops_start_up(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="Config 'TWILIO_EXPORTER_METRICS_BIND' has value '127.0.0.1:8080'. "
+                                         "It must use another port than TWILIO_EXPORTER_BIND"):
+        start_up(monkeypatch, TWILIO_EXPORTER_BIND="0.0.0.0:8080", TWILIO_EXPORTER_METRICS_BIND="127.0.0.1:8080",
+                 TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
 
 
 @pytest.mark.parametrize("env", [{}, {"TWILIO_EXPORTER_BIND": "127.0.0.1:8080"}])
@@ -1397,18 +1465,19 @@ def test_gunicorn_conf_refuses_the_metrics_listener_on_the_public_listeners_port
         runpy.run_path(str(HERE / "gunicorn.conf.py"))
 
 
-@pytest.mark.server
 @pytest.mark.parametrize("metrics_bind, warned", [("", True), ("127.0.0.1:9464", False)])
-def test_a_public_url_without_a_private_metrics_listener_logs_one_warning(metrics_bind, warned, tmp_path):
-    process = import_with({"TWILIO_EXPORTER_PUBLIC_URL": "https://hooks.example.com", "TWILIO_AUTH_TOKEN": TOKEN,
-                           "TWILIO_EXPORTER_METRICS_BIND": metrics_bind, "TWILIO_EXPORTER_DB": str(tmp_path / "s")})
-    assert process.returncode == 0
-    assert process.stderr.count("set TWILIO_EXPORTER_METRICS_BIND") == (1 if warned else 0)
+def test_a_public_url_without_a_private_metrics_listener_logs_one_warning(metrics_bind, warned, tmp_path,
+                                                                          monkeypatch, caplog):
+    start_up(monkeypatch, TWILIO_EXPORTER_PUBLIC_URL="https://hooks.example.com", TWILIO_AUTH_TOKEN=TOKEN,
+             TWILIO_EXPORTER_METRICS_BIND=metrics_bind, TWILIO_EXPORTER_DB=str(tmp_path / "s"))
+    assert caplog.text.count("set TWILIO_EXPORTER_METRICS_BIND") == (1 if warned else 0)
 
 
-def test_no_token_logs_a_warning_at_start_up(tmp_path):
-    process = import_with({"TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
-    assert process.returncode == 0 and "WITHOUT signature checks" in process.stderr
+@pytest.mark.parametrize("token, warned", [("", True), (TOKEN, False)])
+def test_no_token_logs_a_warning_at_start_up(token, warned, tmp_path, monkeypatch, caplog):
+    start_up(monkeypatch, TWILIO_AUTH_TOKEN=token, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert caplog.text.count("TWILIO_AUTH_TOKEN is not set: webhooks are accepted WITHOUT signature checks") == (
+        1 if warned else 0)
 
 
 # --- real gunicorn ---
@@ -1962,6 +2031,49 @@ def test_balance_and_usage_are_exported_with_one_api_call_per_interval_across_wo
     wait_for(lambda: fake_api.calls == {"balance": 2, "usage": 2})
     time.sleep(1)
     assert fake_api.calls == {"balance": 2, "usage": 2}
+
+
+def polling_in_process(monkeypatch, fake_api, interval=60):
+    """Account polling on in this process, against the fake API, with an API key."""
+    for name, val in {"ACCOUNT_SID": ACCOUNT, "API_KEY": "SK" + "b" * 32, "API_SECRET": "api-secret",
+                      "API_URL": fake_api.url, "POLL_INTERVAL_SECONDS": interval}.items():
+        monkeypatch.setattr(te, name, val)
+
+
+def test_polled_balance_and_usage_are_exported_as_twilio_answered_them(fake_api, monkeypatch):
+    polling_in_process(monkeypatch, fake_api)
+    started = time.time()
+    assert ("twilio_account_balance", (("currency", "USD"),)) not in scrape()  # the first scrape starts the poll
+    wait_for(lambda: fake_api.calls == {"balance": 1, "usage": 1} and ("twilio_usage_price", (
+        ("category", "totalprice"), ("currency", "USD"))) in scrape())
+    samples = scrape()
+    assert value(samples, "twilio_account_balance", currency="USD") == 42.5
+    assert value(samples, "twilio_usage_count", category="sms", count_unit="messages") == 120
+    assert value(samples, "twilio_usage_amount", category="calls", usage_unit="minutes") == 31
+    assert value(samples, "twilio_usage_price", category="sms", currency="USD") == 0.98
+    assert value(samples, "twilio_usage_price", category="totalprice", currency="USD") == 1.42
+    assert not any(dict(labels).get("category") == "recordings" for _, labels in samples)  # not asked for
+    for operation in ("balance", "usage"):
+        assert value(samples, "twilio_api_errors_total", operation=operation) == 0
+        assert started <= value(samples, "twilio_api_last_success_timestamp_seconds", operation=operation) <= time.time()
+    for _ in range(5):
+        scrape()
+    assert fake_api.calls == {"balance": 1, "usage": 1}  # once per interval, however many scrapes
+
+
+def test_a_failing_api_is_counted_and_the_last_values_stay(fake_api, monkeypatch, caplog):
+    polling_in_process(monkeypatch, fake_api, interval=1)
+    scrape()
+    wait_for(lambda: ("twilio_account_balance", (("currency", "USD"),)) in scrape())
+    succeeded = value(scrape(), "twilio_api_last_success_timestamp_seconds", operation="balance")
+    fake_api.mode = "401"
+    wait_for(lambda: value(scrape(), "twilio_api_errors_total", operation="usage") >= 1)
+    samples = scrape()
+    assert value(samples, "twilio_account_balance", currency="USD") == 42.5
+    assert value(samples, "twilio_api_last_success_timestamp_seconds", operation="balance") == succeeded
+    assert "Twilio API usage failed: HTTP 401, Twilio error 20003: Authenticate." in caplog.text
+    assert "Check TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_AUTH_TOKEN" in caplog.text
+    assert "api-secret" not in caplog.text
 
 
 def test_a_scrape_with_no_poll_due_does_not_wait_for_the_write_lock(monkeypatch):

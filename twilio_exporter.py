@@ -189,7 +189,7 @@ def private_metrics_dir():
 def process_group_alive(group):
     """Say whether any process is left in a process group."""
     try:
-        os.killpg(group, 0)
+        os.killpg(group, 0)  # pragma: no mutate (another signal would stop make mutants itself)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -1053,11 +1053,11 @@ def event_time(raw, arrival):
     """An event's own time (ISO 8601) as Unix time, never after its arrival nor before the retention window."""
     try:
         when = datetime.fromisoformat(raw.replace("Z", "+00:00"))  # Python before 3.11 does not read "Z"
-    except (AttributeError, ValueError):
+        if when.tzinfo is None:  # a local time of unknown place
+            return arrival
+        return min(arrival, max(arrival - RETENTION_SECONDS, when.timestamp()))
+    except (AttributeError, ValueError, OverflowError):  # not text, not a time, or one out of range
         return arrival
-    if when.tzinfo is None:
-        return arrival
-    return min(arrival, max(arrival - RETENTION_SECONDS, when.timestamp()))
 
 
 def event_callback(event, arrival):
