@@ -1339,7 +1339,7 @@ def start_up(monkeypatch, **env):
             monkeypatch.delenv(name)
     for name, val in env.items():
         monkeypatch.setenv(name, val)
-    return runpy.run_path(str(HERE / "twilio_exporter.py"))
+    return runpy.run_path(str(HERE / "twilio_exporter.py"), run_name="twilio_exporter")
 
 
 @pytest.mark.parametrize("name, raw", [
