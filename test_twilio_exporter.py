@@ -7,6 +7,7 @@ import concurrent.futures
 import http.server
 import threading
 import io
+import base64
 import hashlib
 import json
 import os
@@ -1896,6 +1897,7 @@ class FakeTwilioApi(http.server.ThreadingHTTPServer):
     def __init__(self):
         self.calls = {"balance": 0, "usage": 0}
         self.mode = "ok"
+        self.credentials = None  # (user, password) the API insists on, as Basic auth; None: any
         self.callback_token = TOKEN  # what the status callbacks it sends are signed with
         self.created = 0
         self.lock = threading.Lock()
@@ -1917,8 +1919,17 @@ class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
         if self.server.mode == "hang":
             time.sleep(30)
             return
-        if operation is None or self.server.mode != "ok":
-            code = {"401": 401, "500": 500}.get(self.server.mode, 404)
+        if self.server.mode == "html":  # a proxy's error page, not Twilio's JSON
+            self.send_response(502)
+            self.send_header("Content-Length", "11")
+            self.end_headers()
+            self.wfile.write(b"Bad Gateway")
+            return
+        expected = self.server.credentials and "Basic " + base64.b64encode(
+            ":".join(self.server.credentials).encode()).decode()
+        mode = "401" if expected and self.headers.get("Authorization") != expected else self.server.mode
+        if operation is None or mode != "ok":
+            code = {"401": 401, "403": 403, "500": 500}.get(mode, 404)
             body = {"code": 20003 if code == 401 else 20500, "message": "Authenticate" if code == 401 else "Internal",
                     "more_info": "https://www.twilio.com/docs/errors/20003", "status": code}
         else:
@@ -1931,6 +1942,8 @@ class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
                      "usage": "31", "usage_unit": "minutes", "price": "0.43", "price_unit": "usd"},
                     {"account_sid": ACCOUNT, "category": "recordings", "count": "2", "count_unit": "recordings",
                      "usage": "3", "usage_unit": "minutes", "price": "0.01", "price_unit": "usd"},
+                    {"account_sid": ACCOUNT, "category": "mms", "count": None, "count_unit": None,
+                     "usage": None, "usage_unit": None, "price": None, "price_unit": None},
                     {"account_sid": ACCOUNT, "category": "totalprice", "count": "0", "count_unit": "",
                      "usage": "1.42", "usage_unit": "usd", "price": "1.42", "price_unit": "usd"}],
                 "first_page_uri": self.path, "next_page_uri": None, "previous_page_uri": None,
@@ -2033,11 +2046,12 @@ def test_balance_and_usage_are_exported_with_one_api_call_per_interval_across_wo
     assert fake_api.calls == {"balance": 2, "usage": 2}
 
 
-def polling_in_process(monkeypatch, fake_api, interval=60):
-    """Account polling on in this process, against the fake API, with an API key."""
-    for name, val in {"ACCOUNT_SID": ACCOUNT, "API_KEY": "SK" + "b" * 32, "API_SECRET": "api-secret",
+def polling_in_process(monkeypatch, fake_api, interval=60, api_key=("SK" + "b" * 32, "api-secret")):
+    """Account polling on in this process, against the fake API, with an API key (or the auth token)."""
+    for name, val in {"ACCOUNT_SID": ACCOUNT, "API_KEY": api_key[0], "API_SECRET": api_key[1],
                       "API_URL": fake_api.url, "POLL_INTERVAL_SECONDS": interval}.items():
         monkeypatch.setattr(te, name, val)
+    fake_api.credentials = api_key if api_key[0] else (ACCOUNT, te.AUTH_TOKENS[0])
 
 
 def test_polled_balance_and_usage_are_exported_as_twilio_answered_them(fake_api, monkeypatch):
@@ -2053,6 +2067,9 @@ def test_polled_balance_and_usage_are_exported_as_twilio_answered_them(fake_api,
     assert value(samples, "twilio_usage_price", category="sms", currency="USD") == 0.98
     assert value(samples, "twilio_usage_price", category="totalprice", currency="USD") == 1.42
     assert not any(dict(labels).get("category") == "recordings" for _, labels in samples)  # not asked for
+    assert value(samples, "twilio_usage_count", category="mms", count_unit="") == 0  # Twilio's nulls
+    assert value(samples, "twilio_usage_amount", category="mms", usage_unit="") == 0
+    assert value(samples, "twilio_usage_price", category="mms", currency="") == 0
     for operation in ("balance", "usage"):
         assert value(samples, "twilio_api_errors_total", operation=operation) == 0
         assert started <= value(samples, "twilio_api_last_success_timestamp_seconds", operation=operation) <= time.time()
@@ -2061,19 +2078,59 @@ def test_polled_balance_and_usage_are_exported_as_twilio_answered_them(fake_api,
     assert fake_api.calls == {"balance": 1, "usage": 1}  # once per interval, however many scrapes
 
 
-def test_a_failing_api_is_counted_and_the_last_values_stay(fake_api, monkeypatch, caplog):
+def test_polling_without_an_api_key_signs_in_with_the_account_sid_and_the_first_auth_token(fake_api, monkeypatch):
+    monkeypatch.setattr(te, "AUTH_TOKENS", ("primary-token", "secondary-token"))
+    polling_in_process(monkeypatch, fake_api, api_key=("", ""))
+    scrape()
+    wait_for(lambda: ("twilio_account_balance", (("currency", "USD"),)) in scrape())
+
+
+def test_polling_signs_in_with_the_api_key_when_there_is_one(fake_api, monkeypatch):
+    polling_in_process(monkeypatch, fake_api)
+    fake_api.credentials = (ACCOUNT, TOKEN)  # what signing in with the auth token would send
+    scrape()
+    wait_for(lambda: value(scrape(), "twilio_api_errors_total", operation="balance") == 1)
+
+
+def test_all_usage_categories_are_exported_when_asked(fake_api, monkeypatch):
+    polling_in_process(monkeypatch, fake_api)
+    monkeypatch.setattr(te, "USAGE_CATEGORIES", ("all",))
+    scrape()
+    wait_for(lambda: ("twilio_usage_count", (("category", "recordings"), ("count_unit", "recordings"))) in scrape())
+
+
+@pytest.mark.parametrize("mode, reason", [
+    ("401", "HTTP 401, Twilio error 20003: Authenticate. Check TWILIO_API_KEY and TWILIO_API_SECRET, or "
+            f"TWILIO_AUTH_TOKEN, for {ACCOUNT}."),
+    ("403", "HTTP 403, Twilio error 20500: Internal. Check TWILIO_API_KEY and TWILIO_API_SECRET, or "
+            f"TWILIO_AUTH_TOKEN, for {ACCOUNT}."),
+    ("500", "HTTP 500, Twilio error 20500: Internal."),
+    ("html", "HTTP 502, Twilio error None: None."),
+])
+def test_a_failing_api_is_counted_logged_with_its_reason_and_the_last_values_stay(mode, reason, fake_api,
+                                                                                  monkeypatch, caplog):
     polling_in_process(monkeypatch, fake_api, interval=1)
     scrape()
     wait_for(lambda: ("twilio_account_balance", (("currency", "USD"),)) in scrape())
     succeeded = value(scrape(), "twilio_api_last_success_timestamp_seconds", operation="balance")
-    fake_api.mode = "401"
+    fake_api.mode = mode
     wait_for(lambda: value(scrape(), "twilio_api_errors_total", operation="usage") >= 1)
     samples = scrape()
     assert value(samples, "twilio_account_balance", currency="USD") == 42.5
     assert value(samples, "twilio_api_last_success_timestamp_seconds", operation="balance") == succeeded
-    assert "Twilio API usage failed: HTTP 401, Twilio error 20003: Authenticate." in caplog.text
-    assert "Check TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_AUTH_TOKEN" in caplog.text
+    assert f"Twilio API usage failed: {reason} Next try in 1 s." in caplog.messages
     assert "api-secret" not in caplog.text
+
+
+def test_a_hanging_api_counts_as_an_error_after_the_timeout_and_names_it(fake_api, monkeypatch, caplog):
+    polling_in_process(monkeypatch, fake_api)
+    monkeypatch.setattr(te, "API_TIMEOUT_SECONDS", 0.5)
+    fake_api.mode = "hang"
+    started = time.monotonic()
+    assert call("/metrics")[0] == 200  # never waits for the API
+    wait_for(lambda: value(scrape(), "twilio_api_errors_total", operation="balance") == 1)
+    assert time.monotonic() - started < 5
+    assert "Twilio API balance failed: ReadTimeout: " in caplog.text
 
 
 def test_a_scrape_with_no_poll_due_does_not_wait_for_the_write_lock(monkeypatch):
