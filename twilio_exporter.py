@@ -1050,12 +1050,16 @@ def text(value):
 
 
 def event_time(raw, arrival):
-    """An event's own time (ISO 8601) as Unix time, never after its arrival nor before the retention window."""
+    """An event's own time (ISO 8601) as Unix time; its arrival when it has none that can be true.
+
+    One after the arrival, or from before the retention window (whose message would be pruned at
+    once), cannot be: Twilio retries for 4 hours.
+    """
     try:
         when = datetime.fromisoformat(raw.replace("Z", "+00:00"))  # Python before 3.11 does not read "Z"
         if when.tzinfo is None:  # a local time of unknown place
             return arrival
-        return min(arrival, max(arrival - RETENTION_SECONDS, when.timestamp()))
+        return when.timestamp() if arrival - RETENTION_SECONDS < when.timestamp() <= arrival else arrival
     except (AttributeError, ValueError, OverflowError):  # not text, not a time, or one out of range
         return arrival
 
