@@ -819,6 +819,15 @@ def test_delivery_time_of_events_runs_on_their_own_time_not_their_arrival():
     assert value(samples, "twilio_message_delivery_seconds_bucket", le="5.0") == 1
 
 
+def test_the_status_time_in_data_wins_over_the_time_the_event_was_published():
+    two_hours_ago = time.time() - 7200
+    sent, delivered = message_event(sid("SM", 991), "sent", two_hours_ago), message_event(sid("SM", 991), "delivered",
+                                                                                          two_hours_ago + 5)
+    sent["time"] = delivered["time"] = iso(time.time())  # published now, as a retried batch would be
+    signed_events([sent, delivered])
+    assert value(scrape(), "twilio_message_delivery_seconds_sum") == pytest.approx(5, abs=0.01)
+
+
 def test_an_event_time_in_the_future_counts_as_its_arrival():
     signed_events([message_event(sid("SM", 969), "sent"), message_event(sid("SM", 969), "delivered",
                                                                           time.time() + 86400)])
@@ -844,7 +853,7 @@ def test_the_sink_test_event_is_answered_200_logged_and_counted(caplog):
     received = events_received("com.twilio.eventstreams.test-event")
     assert signed_events([test_event])[0] == 200
     assert events_received("com.twilio.eventstreams.test-event") == received + 1
-    assert f"Event Streams test event '{ACCOUNT}'" in caplog.text
+    assert f"Event Streams test event '{ACCOUNT}' received from sink 'Sink'" in caplog.text
 
 
 def test_an_event_of_another_type_is_answered_200_counted_as_other_and_moves_no_status():
@@ -1343,33 +1352,39 @@ def start_up(monkeypatch, **env):
     return runpy.run_path(str(HERE / "twilio_exporter.py"), run_name="twilio_exporter")
 
 
-@pytest.mark.parametrize("name, raw", [
-    ("TWILIO_EXPORTER_RETENTION", "abc"),
-    ("TWILIO_EXPORTER_RETENTION", "-5"),
-    ("TWILIO_EXPORTER_RETENTION", "0"),
-    ("TWILIO_EXPORTER_PUBLIC_URL", "hooks.example.com"),
-    ("TWILIO_EXPORTER_PUBLIC_URL", "ftp://hooks.example.com"),
-    ("TWILIO_EXPORTER_PUBLIC_URL", "https://"),
-    ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/?a=1"),
-    ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/#top"),
-    ("TWILIO_EXPORTER_LOG_LEVEL", "chatty"),
-    ("TWILIO_ACCOUNT_SID", "not-a-sid"),
-    ("TWILIO_ACCOUNT_SID", "AC" + "a" * 31),
-    ("TWILIO_EXPORTER_POLL_INTERVAL", "0"),
-    ("TWILIO_EXPORTER_API_URL", "api.twilio.com"),
-    ("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms;calls"),
-    ("TWILIO_EXPORTER_USAGE_CATEGORIES", ","),
-    ("TWILIO_EXPORTER_USAGE_CATEGORIES", "SMS"),
-    ("TWILIO_EXPORTER_METRICS_BIND", "9464"),
-    ("TWILIO_EXPORTER_METRICS_BIND", ":9464"),
-    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:0"),
-    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:65536"),
-    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:x"),
+NOT_A_URL = "Not an http(s) URL with a host and no query, e.g. https://hooks.example.com/twilio."
+NOT_CATEGORIES = "Not a comma-separated list of usage categories such as sms,calls, or all."
+NOT_AN_ADDRESS = "Not a host:port address, e.g. 127.0.0.1:9464."
+
+
+@pytest.mark.parametrize("name, raw, reason", [
+    ("TWILIO_EXPORTER_RETENTION", "abc", "Not a whole number above 0."),
+    ("TWILIO_EXPORTER_RETENTION", "-5", "Not a whole number above 0."),
+    ("TWILIO_EXPORTER_RETENTION", "0", "Not a whole number above 0."),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "hooks.example.com", NOT_A_URL),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "ftp://hooks.example.com", NOT_A_URL),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "https://", NOT_A_URL),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/?a=1", NOT_A_URL),
+    ("TWILIO_EXPORTER_PUBLIC_URL", "https://hooks.example.com/#top", NOT_A_URL),
+    ("TWILIO_EXPORTER_LOG_LEVEL", "chatty", "Not one of DEBUG, INFO, WARNING, ERROR."),
+    ("TWILIO_ACCOUNT_SID", "not-a-sid", "Not an account SID (AC and 32 hex digits)."),
+    ("TWILIO_ACCOUNT_SID", "AC" + "a" * 31, "Not an account SID (AC and 32 hex digits)."),
+    ("TWILIO_EXPORTER_POLL_INTERVAL", "0", "Not a whole number above 0."),
+    ("TWILIO_EXPORTER_API_URL", "api.twilio.com", NOT_A_URL),
+    ("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms;calls", NOT_CATEGORIES),
+    ("TWILIO_EXPORTER_USAGE_CATEGORIES", ",", NOT_CATEGORIES),
+    ("TWILIO_EXPORTER_USAGE_CATEGORIES", "SMS", NOT_CATEGORIES),
+    ("TWILIO_EXPORTER_METRICS_BIND", "9464", NOT_AN_ADDRESS),
+    ("TWILIO_EXPORTER_METRICS_BIND", ":9464", NOT_AN_ADDRESS),
+    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:0", NOT_AN_ADDRESS),
+    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:65536", NOT_AN_ADDRESS),
+    ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:x", NOT_AN_ADDRESS),
 ])
-def test_a_bad_setting_stops_start_up_naming_the_variable_and_value(name, raw, tmp_path, monkeypatch):
+def test_a_bad_setting_stops_start_up_naming_the_variable_the_value_and_what_is_wrong(name, raw, reason, tmp_path,
+                                                                                     monkeypatch):
     with pytest.raises(ValueError) as stopped:
         start_up(monkeypatch, **{name: raw, "TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3")})
-    assert str(stopped.value).startswith(f"Config '{name}' has value '{raw}'. ")
+    assert str(stopped.value) == f"Config '{name}' has value '{raw}'. {reason}"
 
 
 @pytest.mark.parametrize("env, named", [
@@ -1445,10 +1460,22 @@ def test_private_metrics_folders_of_servers_that_are_gone_are_removed_and_live_o
     for folder in (stale, live, other):
         folder.mkdir()
     made = Path(te.private_metrics_dir())
+    assert made.parent == tmp_path
     assert made.name == f"{prefix}{os.getpgrp()}-{hashlib.sha1(te.DB_PATH.encode()).hexdigest()[:8]}"
     assert made.is_dir() and made.stat().st_mode & 0o777 == 0o700
     assert not stale.exists() and live.exists() and other.exists()
     assert te.private_metrics_dir() == str(made)  # the same server, the same folder
+
+
+def test_a_private_metrics_folder_of_another_user_stops_start_up_naming_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    theirs = tmp_path / (f"twilio_exporter-metrics-{os.getuid()}-{os.getpgrp()}-"
+                         f"{hashlib.sha1(te.DB_PATH.encode()).hexdigest()[:8]}")
+    theirs.mkdir()
+    os.chown(theirs, os.getuid() + 1, -1)  # root in CI; as another user, that user's folder would be made so
+    with pytest.raises(te.ConfigError, match=f"Metrics folder '{theirs}' belongs to another user; "
+                                             "set PROMETHEUS_MULTIPROC_DIR."):
+        te.private_metrics_dir()
 
 
 def test_the_metrics_listener_on_the_public_listeners_port_stops_start_up(tmp_path, monkeypatch):
@@ -2057,7 +2084,10 @@ def polling_in_process(monkeypatch, fake_api, interval=60, api_key=("SK" + "b" *
 def test_polled_balance_and_usage_are_exported_as_twilio_answered_them(fake_api, monkeypatch):
     polling_in_process(monkeypatch, fake_api)
     started = time.time()
-    assert ("twilio_account_balance", (("currency", "USD"),)) not in scrape()  # the first scrape starts the poll
+    first = scrape()  # it starts the poll; nothing polled yet, nothing failed
+    assert ("twilio_account_balance", (("currency", "USD"),)) not in first
+    assert value(first, "twilio_api_errors_total", operation="balance") == 0
+    assert value(first, "twilio_api_errors_total", operation="usage") == 0
     wait_for(lambda: fake_api.calls == {"balance": 1, "usage": 1} and ("twilio_usage_price", (
         ("category", "totalprice"), ("currency", "USD"))) in scrape())
     samples = scrape()
