@@ -1801,6 +1801,28 @@ def test_a_host_header_claiming_the_other_listener_changes_nothing(gunicorn):
 
 
 @pytest.mark.server
+@pytest.mark.parametrize("metrics_bind", ["127.0.0.1:{port}", "nonsense"])
+def test_gunicorn_stops_on_a_bad_metrics_listener_naming_the_setting(metrics_bind, tmp_path):
+    port = free_port()
+    process = subprocess.run(
+        [GUNICORN, "-c", str(HERE / "gunicorn.conf.py"), "twilio_exporter:app"], cwd=HERE, capture_output=True,
+        text=True, timeout=60, env=clean_env(HOME=str(tmp_path), TWILIO_EXPORTER_BIND=f"127.0.0.1:{port}",
+                                            TWILIO_EXPORTER_METRICS_BIND=metrics_bind.format(port=port),
+                                            TWILIO_EXPORTER_WORKERS="1", TWILIO_EXPORTER_DB=str(tmp_path / "s")))
+    assert process.returncode != 0
+    assert f"Config 'TWILIO_EXPORTER_METRICS_BIND' has value '{metrics_bind.format(port=port)}'" in process.stderr
+
+
+@pytest.mark.server
+def test_gunicorn_with_a_public_url_and_one_listener_warns_that_metrics_are_public(gunicorn):
+    server = gunicorn(TWILIO_EXPORTER_PUBLIC_URL="https://hooks.example.com")
+    server.log.flush()
+    log = Path(server.log.name).read_text()
+    assert "set TWILIO_EXPORTER_METRICS_BIND to serve those on a private address" in log
+    assert fetch(server.url, "/metrics")[0] == 200  # unset: every path on the one listener, as before
+
+
+@pytest.mark.server
 def test_the_file_alone_under_plain_gunicorn_with_two_binds_splits_the_paths_the_same_way(tmp_path):
     alone = tmp_path / "alone"
     alone.mkdir()
