@@ -136,6 +136,11 @@ def wait_for(condition, seconds=10):
         time.sleep(0.1)
 
 
+def examples(count):
+    """How many examples a fuzz test tries: all of them, or an eighth under make mutants, which runs it per mutant."""
+    return count // 8 if os.environ.get("MUTANT_UNDER_TEST") else count
+
+
 def sid(prefix, number):
     """A SID of Twilio's shape."""
     return f"{prefix}{number:032x}"
@@ -475,7 +480,7 @@ POISON_FIELDS = st.lists(st.sampled_from(["2", "1", "message", "call", sid("SM",
                                           "1e999", "-1", repr(time.time())]) | st.text(max_size=12), max_size=9)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fields=POISON_FIELDS)
 @example(fields=[repr(time.time()), "call", sid("CA", 3), "completed", "", "12x"])  # seconds that do not parse
 @example(fields=[LINE_VERSION_1_TIME, "message", sid("SM", 3), "sent", "", "", "a field more"])
@@ -625,7 +630,7 @@ def counter_table():
         return conn.execute("SELECT name, label, value FROM counter ORDER BY name, label").fetchall()
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(request=REQUESTS, body=st.binary(max_size=300) | FORM_BODIES)
 def test_no_request_gets_a_5xx_or_changes_a_count_without_a_valid_signature(request, body):
     before = counter_table()
@@ -634,7 +639,7 @@ def test_no_request_gets_a_5xx_or_changes_a_count_without_a_valid_signature(requ
     assert counter_table() == before
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(requests=st.lists(st.tuples(REQUESTS, FORM_BODIES), max_size=5))
 def test_unsigned_traffic_keeps_the_exposition_parseable_and_its_label_values_bounded(requests, monkeypatch):
     monkeypatch.setattr(te, "AUTH_TOKENS", ())
@@ -668,7 +673,7 @@ SEEDED_CALLBACKS = st.sampled_from(list(te.KINDS.values())).flatmap(lambda kind:
     st.dictionaries(FIELD_NAMES, st.text(max_size=40), max_size=2)))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(callback=SEEDED_CALLBACKS, signature=st.none() | WSGI_TEXT | st.just("other-token"))
 def test_a_genuine_or_mutated_callback_without_its_signature_is_never_counted(callback, signature):
     path, form, dropped, changed = callback
@@ -985,7 +990,7 @@ FUZZED_EVENTS = st.lists(st.fixed_dictionaries(
     max_size=4)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=FUZZED_EVENTS, junk=st.binary(max_size=200), raw=st.booleans(),
        duplicate_key=st.booleans())
 def test_no_events_body_gets_a_5xx_or_changes_a_count_without_a_valid_signature(events, junk, raw, duplicate_key):
