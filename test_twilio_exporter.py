@@ -167,6 +167,14 @@ def test_health_answers_ok_json_and_head_answers_with_no_body():
     assert call("/health", "HEAD")[::2] == (200, b"")
 
 
+def test_health_of_a_fresh_exporter_says_what_it_runs_with_and_tracks_nothing(monkeypatch):
+    assert json.loads(call("/health")[2]) == {
+        "status": "ok", "signatures": "checked", "state": te.DB_PATH, "retention_seconds": te.RETENTION_SECONDS,
+        "tracked_messages": 0, "tracked_calls": 0}
+    monkeypatch.setattr(te, "AUTH_TOKENS", ())
+    assert json.loads(call("/health")[2])["signatures"] == "NOT CHECKED: TWILIO_AUTH_TOKEN is not set"
+
+
 def test_health_reports_the_true_tracked_messages_and_calls():
     for number in range(3):
         message(sid("SM", 900 + number), "sent")
@@ -196,6 +204,12 @@ def private_listener(monkeypatch, port="9464"):
     monkeypatch.setattr(te, "METRICS_BIND", f"127.0.0.1:{port}")
     monkeypatch.setattr(te, "METRICS_PORT", port)
     return {"SERVER_PORT": "80"}, {"SERVER_PORT": port}
+
+
+def test_health_on_the_public_listener_says_ok_and_nothing_more(monkeypatch):
+    public, private = private_listener(monkeypatch)
+    assert call("/health", environ=public)[::2] == (200, b'{"status": "ok"}\n')
+    assert json.loads(call("/health", environ=private)[2])["state"] == te.DB_PATH
 
 
 def test_without_a_private_listener_every_path_is_served_on_any_port():
@@ -750,6 +764,12 @@ def test_message_status_events_are_counted_as_their_callbacks_would_be():
     assert events_received("com.twilio.messaging.message.undelivered") == undelivered + 1
 
 
+def test_every_event_of_a_batch_is_counted_in_twilio_events_total():
+    delivered = events_received("com.twilio.messaging.message.delivered")
+    signed_events([message_event(sid("SM", 992 + number), "delivered") for number in range(3)])
+    assert events_received("com.twilio.messaging.message.delivered") == delivered + 3
+
+
 def test_an_error_code_sent_as_a_string_counts_like_one_sent_as_a_number():
     signed_events([message_event(sid("SM", 961), "failed", errorCode="30003"),
                    message_event(sid("SM", 962), "failed", errorCode=30003)])
@@ -876,11 +896,13 @@ def test_an_event_without_a_sid_or_status_is_skipped_and_logged_and_the_rest_of_
     del no_status["data"]["messageStatus"]
     assert signed_events([no_sid, no_status, message_event(sid("SM", 972), "sent")])[0] == 200
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
-    assert f"skipped event {no_sid['id']!r}" in caplog.text and f"skipped event {no_status['id']!r}" in caplog.text
+    assert (f"skipped event {no_sid['id']!r} of type com.twilio.messaging.message.sent: a message SID and status "
+            "are required (got 'not a sid', 'sent')") in caplog.messages
+    assert f"skipped event {no_status['id']!r}" in caplog.text
 
 
 @pytest.mark.parametrize("body, reason", [
-    ("{not json", b"not JSON"), ('"text"', b"not an array"), ("[1]", b"has no type"),
+    ("{not json", b"not JSON: Expecting property name"), ('"text"', b"not an array"), ("[1]", b"has no type"),
     ('[{"id": "EZ1", "data": {}}]', b"has no type"), ("[" * 100000 + "]" * 100000, b"not JSON"),
 ])
 def test_a_body_that_is_not_a_batch_of_events_gets_400_and_a_log_line(body, reason, caplog):
@@ -902,7 +924,8 @@ def test_a_batch_without_body_sha256_a_wrong_one_or_a_tampered_body_gets_403_and
     signature = RequestValidator(TOKEN).compute_signature("http://127.0.0.1/webhooks/events", {})
     assert call("/webhooks/events", "POST", body.encode(), {"X-Twilio-Signature": signature},
                 content_type="application/json")[0] == 403
-    assert signed_events(events, body_hash="0" * 64)[0] == 403
+    code, _, answered = signed_events(events, body_hash="0" * 64)
+    assert code == 403 and b"X-Twilio-Signature and bodySHA256 do not match" in answered
     tampered = body.replace("SENT", "READ")
     query = "bodySHA256=" + RequestValidator(TOKEN).compute_hash(body)
     signature = RequestValidator(TOKEN).compute_signature(f"http://127.0.0.1/webhooks/events?{query}", {})
