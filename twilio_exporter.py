@@ -1,10 +1,11 @@
 """twilio-exporter: Twilio SMS and voice status callbacks in, Prometheus metrics out.
 
 Run it with `gunicorn -c gunicorn.conf.py twilio_exporter:app`, point Twilio's status
-callbacks at /webhooks/message and /webhooks/call, and scrape /metrics.
-README.md lists every metric and setting.
+callbacks at /webhooks/message and /webhooks/call (or an Event Streams sink at
+/webhooks/events), and scrape /metrics. README.md lists every metric and setting.
 
-A webhook writes its callback to its worker's inbox file and answers 200; a thread in each
+Each source (a form callback, an Event Streams event) is parsed into the same Callback record.
+A webhook writes its callbacks to its worker's inbox file and answers 200; a thread in each
 worker moves the inboxes into one SQLite file that every worker shares, committing the
 de-duplication record, the counts and the inbox's read position in one transaction. So a
 callback answered 200 is counted exactly once, whichever worker took it and whichever serves
