@@ -738,12 +738,17 @@ def call_event(call_sid, event, parameters=None, when=None, prefix="com.twilio.v
                      "response": {"responseCode": 200}}}
 
 
-def signed_events(events, token=TOKEN, body=None, body_hash=None, **kwargs):
-    """POST an Event Streams batch signed as Twilio signs JSON: compute_hash, then the URL with bodySHA256."""
-    body = json.dumps(events) if body is None else body
+def json_signature(url, body, token=TOKEN, body_hash=None):
+    """Sign a JSON body as Twilio does: compute_hash, then the URL with bodySHA256; return (query, signature)."""
     validator = RequestValidator(token)
     query = "bodySHA256=" + (validator.compute_hash(body) if body_hash is None else body_hash)
-    signature = validator.compute_signature(f"http://127.0.0.1/webhooks/events?{query}", {})
+    return query, validator.compute_signature(f"{url}?{query}", {})
+
+
+def signed_events(events, token=TOKEN, body=None, body_hash=None, **kwargs):
+    """POST an Event Streams batch signed as Twilio signs JSON."""
+    body = json.dumps(events) if body is None else body
+    query, signature = json_signature("http://127.0.0.1/webhooks/events", body, token, body_hash)
     return call("/webhooks/events", "POST", body.encode(), {"X-Twilio-Signature": signature}, query=query,
                 content_type="application/json", **kwargs)
 
@@ -927,8 +932,7 @@ def test_a_batch_without_body_sha256_a_wrong_one_or_a_tampered_body_gets_403_and
     code, _, answered = signed_events(events, body_hash="0" * 64)
     assert code == 403 and b"X-Twilio-Signature and bodySHA256 do not match" in answered
     tampered = body.replace("SENT", "READ")
-    query = "bodySHA256=" + RequestValidator(TOKEN).compute_hash(body)
-    signature = RequestValidator(TOKEN).compute_signature(f"http://127.0.0.1/webhooks/events?{query}", {})
+    query, signature = json_signature("http://127.0.0.1/webhooks/events", body)  # signed for the untampered body
     assert call("/webhooks/events", "POST", tampered.encode(), {"X-Twilio-Signature": signature}, query=query,
                 content_type="application/json")[0] == 403
     assert signed_events(events, token="other-token")[0] == 403
@@ -941,9 +945,7 @@ def test_events_signed_with_the_second_token_or_through_the_public_url_are_accep
     assert signed_events([message_event(sid("SM", 975), "sent")])[0] == 200
     monkeypatch.setattr(te, "PUBLIC_URL", "https://hooks.example.com/twilio")
     body = json.dumps([message_event(sid("SM", 976), "sent")])
-    query = "bodySHA256=" + RequestValidator(TOKEN).compute_hash(body)
-    signature = RequestValidator(TOKEN).compute_signature(
-        f"https://hooks.example.com/twilio/webhooks/events?{query}", {})
+    query, signature = json_signature("https://hooks.example.com/twilio/webhooks/events", body)
     assert call("/webhooks/events", "POST", body.encode(), {"X-Twilio-Signature": signature}, query=query,
                 content_type="application/json")[0] == 200
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
@@ -1597,12 +1599,13 @@ def post_until_acknowledged(base_url, path, params, token=TOKEN, seconds=30):
     """POST a signed callback (or a batch of events), retrying any non-200 or connection error as Twilio does."""
     if path == "/webhooks/events":
         body = json.dumps(params)
-        path += "?bodySHA256=" + RequestValidator(TOKEN).compute_hash(body)
-        body, headers, params = body.encode(), {"Content-Type": "application/json"}, {}
+        query, signature = json_signature(base_url + path, body, token or TOKEN)
+        path, body, headers = f"{path}?{query}", body.encode(), {"Content-Type": "application/json"}
     else:
         body, headers = urllib.parse.urlencode(params).encode(), {"Content-Type": FORM}
+        signature = token and RequestValidator(token).compute_signature(base_url + path, params)
     if token:
-        headers["X-Twilio-Signature"] = RequestValidator(token).compute_signature(base_url + path, params)
+        headers["X-Twilio-Signature"] = signature
     deadline = time.monotonic() + seconds  # a loaded machine restarts killed workers slowly
     while time.monotonic() < deadline:
         try:

@@ -1082,7 +1082,7 @@ def event_callback(event, arrival):
 
 def event_type_label(event_type):
     """The twilio_events_total label of an event type: a known type, or "other"."""
-    return event_type if event_type in EVENT_TYPES or event_type == TEST_EVENT_TYPE else "other"
+    return event_type if event_type in EVENTS_BY_TYPE else "other"
 
 
 def receive_callback(environ, kind):
