@@ -301,7 +301,8 @@ def test_a_body_that_is_not_valid_utf8_or_not_a_form_gets_400(body, reason):
     {"MessageSid": "S" * 65, "MessageStatus": "sent"},
 ])
 def test_a_missing_or_malformed_sid_or_status_gets_400(params):
-    assert signed_post("/webhooks/message", params)[0] == 400
+    code, _, body = signed_post("/webhooks/message", params)
+    assert code == 400 and b"MessageSid and MessageStatus: a message SID and status are required" in body
 
 
 def test_older_callbacks_sms_sid_and_sms_status_fields_are_understood():
@@ -856,6 +857,15 @@ def test_the_status_time_in_data_wins_over_the_time_the_event_was_published():
     sent, delivered = message_event(sid("SM", 991), "sent", two_hours_ago), message_event(sid("SM", 991), "delivered",
                                                                                           two_hours_ago + 5)
     sent["time"] = delivered["time"] = iso(time.time())  # published now, as a retried batch would be
+    signed_events([sent, delivered])
+    assert value(scrape(), "twilio_message_delivery_seconds_sum") == pytest.approx(5, abs=0.01)
+
+
+def test_an_event_without_data_timestamp_takes_the_time_it_was_published():
+    two_hours_ago = time.time() - 7200
+    sent, delivered = message_event(sid("SM", 993), "sent", two_hours_ago), message_event(sid("SM", 993), "delivered",
+                                                                                          two_hours_ago + 5)
+    del sent["data"]["timestamp"], delivered["data"]["timestamp"]
     signed_events([sent, delivered])
     assert value(scrape(), "twilio_message_delivery_seconds_sum") == pytest.approx(5, abs=0.01)
 
