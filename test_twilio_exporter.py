@@ -716,29 +716,32 @@ def iso(when):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{int(when % 1 * 1000):03d}Z"
 
 
+def cloud_event(event_type, source, schema, key, when, data):
+    """A CloudEvent as Event Streams sends it; its id stays the same for the same key, as across retries."""
+    stamp = iso(time.time() if when is None else when)
+    return {"specversion": "1.0", "type": event_type, "source": source,
+            "id": "EZ" + zlib.crc32(key.encode()).to_bytes(4, "big").hex() * 4,
+            "dataschema": f"https://events-schemas.twilio.com/{schema}", "datacontenttype": "application/json",
+            "time": stamp, "data": {"timestamp": stamp, **data}}
+
+
 def message_event(message_sid, status, when=None, **data):
     """A Messaging.MessageStatus CloudEvent as Twilio sends it (status in upper case)."""
     event_type = f"com.twilio.messaging.message.{status}"
-    stamp = iso(time.time() if when is None else when)
-    return {"specversion": "1.0", "type": event_type, "source": f"/2010-04-01/Accounts/{ACCOUNT}/Messages/{message_sid}",
-            "id": "EZ" + zlib.crc32(f"{message_sid}{status}".encode()).to_bytes(4, "big").hex() * 4,
-            "dataschema": "https://events-schemas.twilio.com/Messaging.MessageStatus/7",
-            "datacontenttype": "application/json", "time": stamp,
-            "data": {"messageSid": message_sid, "timestamp": stamp, "accountSid": ACCOUNT, "eventName": event_type,
-                     "apiVersion": "2010-04-01", "from": "+11234567890", "to": "+12345678901",
-                     "messageStatus": status.upper(), **data}}
+    return cloud_event(event_type, f"/2010-04-01/Accounts/{ACCOUNT}/Messages/{message_sid}",
+                       "Messaging.MessageStatus/7", f"{message_sid}{status}", when,
+                       {"messageSid": message_sid, "accountSid": ACCOUNT, "eventName": event_type,
+                        "apiVersion": "2010-04-01", "from": "+11234567890", "to": "+12345678901",
+                        "messageStatus": status.upper(), **data})
 
 
 def call_event(call_sid, event, parameters=None, when=None, prefix="com.twilio.voice.status-callback.call."):
     """A Voice.WebhookEvent CloudEvent, with the classic callback's fields in request.parameters."""
-    stamp = iso(time.time() if when is None else when)
-    return {"specversion": "1.0", "type": prefix + event, "source": f"/v1/Calls/{call_sid}",
-            "id": "EZ" + zlib.crc32(f"{call_sid}{event}".encode()).to_bytes(4, "big").hex() * 4,
-            "dataschema": "https://events-schemas.twilio.com/Voice.WebhookEvent/2",
-            "datacontenttype": "application/json", "time": stamp,
-            "data": {"sid": call_sid, "timestamp": stamp, "eventSid": "EV" + "0" * 32,
-                     "request": {"method": "POST", "url": "https://example.com/status", "parameters": parameters or {}},
-                     "response": {"responseCode": 200}}}
+    return cloud_event(prefix + event, f"/v1/Calls/{call_sid}", "Voice.WebhookEvent/2", f"{call_sid}{event}", when,
+                       {"sid": call_sid, "eventSid": "EV" + "0" * 32,
+                        "request": {"method": "POST", "url": "https://example.com/status",
+                                    "parameters": parameters or {}},
+                        "response": {"responseCode": 200}})
 
 
 def json_signature(url, body, token=TOKEN, body_hash=None):
