@@ -14,7 +14,7 @@ $(BIN)/.installed: setup.cfg
 	$(BIN)/pip install --quiet --upgrade pip
 	# setup.cfg lists the dependencies; pip takes them from there (the module is used in place).
 	$(BIN)/python -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); \
-	  print(p['options']['install_requires'] + p['options.extras_require']['test'])" > $(VENV)/requirements.txt
+	  e = p['options.extras_require']; print(p['options']['install_requires'] + e['test'] + e['country'])" > $(VENV)/requirements.txt
 	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt
 	touch $@
 

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import random
 import re
 import runpy
 import shutil
@@ -107,7 +108,7 @@ def clean_env(**settings):
 def record(kind, sid, status, now):
     """Record one callback at a chosen time, as moving it in from an inbox would."""
     with te.state() as conn, te.transaction(conn):
-        te.apply_callbacks(conn, [(now, kind, sid, status, "", "")])
+        te.apply_callbacks(conn, [te.new_callback(now, kind, sid, status)])
 
 
 def parse_metrics(text):
@@ -439,7 +440,9 @@ def inbox_files(state):
 def dead_workers_inbox(state, *lines, name="99999.1"):
     """An inbox file as a worker killed after writing these lines leaves it: unlocked."""
     path = state.parent / f"{state.name}.inbox.{name}"
-    path.write_bytes(b"".join(lines))
+    # Whole or not at all: an upkeep thread that found it empty would take it as done and remove it.
+    path.with_name(path.name + ".new").write_bytes(b"".join(lines))
+    path.with_name(path.name + ".new").rename(path)
     return path
 
 
@@ -479,11 +482,18 @@ def test_a_damaged_line_is_logged_and_skipped_and_the_lines_around_it_are_counte
     assert f"skipped a line at byte {len(first) + 1}, damaged (its checksum does not match)" in caplog.text
 
 
-def test_a_line_written_by_the_previous_release_is_counted_after_an_upgrade(state):
-    # Release 0.1's format: no version field, then time, kind, SID, status, error code, seconds.
-    dead_workers_inbox(state, signed_line(repr(time.time() - 5), "message", sid("SM", 790), "sent", "", ""),
-                       signed_line(repr(time.time()), "message", sid("SM", 790), "undelivered", "30007", ""),
-                       signed_line(repr(time.time()), "call", sid("CA", 790), "completed", "", "42"))
+@pytest.mark.parametrize("version", [
+    (),      # release 0.1: no version field, then time, kind, SID, status, error code, seconds
+    ("2",),  # version 2: the same fields after the version, no labels
+])
+def test_a_line_written_by_an_earlier_release_is_counted_after_an_upgrade(state, labels, version):
+    labels("sender")
+    dead_workers_inbox(state, signed_line(*version, repr(time.time() - 5), "message", sid("SM", 790), "sent", "", ""),
+                       signed_line(*version, repr(time.time()), "message", sid("SM", 790), "undelivered", "30007", ""),
+                       signed_line(*version, repr(time.time()), "call", sid("CA", 790), "completed", "", "42"))
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="undelivered", sender="unknown") == 1
+    labels()
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 1
     assert value(samples, "twilio_message_status_gauge", status="undelivered") == 1
@@ -502,6 +512,7 @@ POISON_FIELDS = st.lists(st.sampled_from(["2", "1", "message", "call", sid("SM",
 @example(fields=[repr(time.time()), "call", sid("CA", 3), "completed", "", "12x"])  # seconds that do not parse
 @example(fields=[LINE_VERSION_1_TIME, "message", sid("SM", 3), "sent", "", "", "a field more"])
 @example(fields=["2", "nan", "call", sid("CA", 3), "completed", "", "nan"])
+@example(fields=["3", repr(time.time()), "call", sid("CA", 3), "completed", "", "", "", "", "A" * 65, ""])
 def test_no_single_line_can_stop_the_lines_around_it_being_counted(state, fields):
     # hypothesis runs every example on this test's one state file: each uses SIDs and an inbox of its own
     number = time.time_ns()
@@ -1249,7 +1260,7 @@ def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
     later = now + te.RETENTION_SECONDS + 1  # when all have expired; the worker's own pruning goes by the clock
     with te.state() as conn:
         with te.transaction(conn):
-            te.apply_callbacks(conn, [(now, kind, sid("SM", number), "sent", "", "") for number in range(3000)])
+            te.apply_callbacks(conn, [te.new_callback(now, kind, sid("SM", number), "sent") for number in range(3000)])
         checkpoint_fully(conn)
         full = state.stat().st_size
         assert te.prune(conn, later) == te.PRUNE_BATCH
@@ -1290,6 +1301,210 @@ def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="delivered") == 1
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 1
+
+
+# --- breakdown labels ---
+
+SENDER, OTHER_SENDER = "+14155550100", "+14155550111"
+SERVICE = "MG" + "c" * 32
+
+
+@pytest.fixture
+def labels(monkeypatch):
+    """Turn on breakdown labels in this process, as TWILIO_EXPORTER_LABELS and _LABEL_LIMIT would."""
+    import phonenumbers
+
+    def choose(*names, limit=100):
+        monkeypatch.setattr(te, "LABELS", tuple(name for name in te.LABEL_NAMES if name in names))
+        monkeypatch.setattr(te, "LABEL_LIMIT", limit)
+        monkeypatch.setattr(te, "phonenumbers", phonenumbers, raising=False)
+    return choose
+
+
+def series_of(samples, name):
+    """{labels as a dict's items: value} of one metric's samples."""
+    return {labels: count for (sample, labels), count in samples.items() if sample == name}
+
+
+def exposition_lines(name):
+    """The exposition's sample lines of one metric, without their values."""
+    return [line.rsplit(" ", 1)[0] for line in call("/metrics")[2].decode().splitlines() if line.startswith(name + "{")]
+
+
+def test_without_labels_the_exposition_keeps_exactly_its_names_and_labels():
+    message(sid("SM", 1400), "sent", From=SENDER, To="+447700900123", MessagingServiceSid=SERVICE)
+    message(sid("SM", 1400), "undelivered", ErrorCode="30007", From=SENDER, To="+447700900123")
+    voice(sid("CA", 1400), "completed", From=SENDER, To="+14155550199", ToCountry="US", CallDuration="5")
+    for kind in te.KINDS.values():
+        for metric in (f"twilio_{kind.name}_callback_total", f"twilio_{kind.name}_status_gauge"):
+            assert exposition_lines(metric) == [f'{metric}{{status="{status}"}}' for status in kind.statuses]
+    assert exposition_lines("twilio_message_errors_total") == ['twilio_message_errors_total{error_code="30007"}']
+
+
+def test_each_chosen_label_breaks_the_counts_down_and_a_message_keeps_the_labels_of_its_first_callback(labels):
+    labels("account", "messaging_service", "sender", "country")
+    first = {"From": SENDER, "To": "+447700900123", "MessagingServiceSid": SERVICE}
+    assert message(sid("SM", 1401), "sent", **first) == 200
+    assert message(sid("SM", 1401), "undelivered", ErrorCode="30007") == 200  # some callbacks lack From and To
+    assert message(sid("SM", 1402), "sent", From=OTHER_SENDER, To="+14165550100") == 200
+    samples = scrape()
+    ours = {"account": "AC" + "0" * 32, "messaging_service": SERVICE, "sender": SENDER, "country": "GB"}
+    theirs = {"account": "AC" + "0" * 32, "messaging_service": "none", "sender": OTHER_SENDER, "country": "CA"}
+    for status, count in (("sent", 1), ("undelivered", 1), ("delivered", 0)):
+        assert value(samples, "twilio_message_callback_total", status=status, **ours) == count
+    assert value(samples, "twilio_message_status_gauge", status="undelivered", **ours) == 1
+    assert value(samples, "twilio_message_status_gauge", status="sent", **ours) == 0
+    assert value(samples, "twilio_message_status_gauge", status="sent", **theirs) == 1
+    assert series_of(samples, "twilio_message_errors_total") == {
+        tuple(sorted({"error_code": "30007", **ours}.items())): 1}
+    assert len(series_of(samples, "twilio_message_callback_total")) == 2 * len(te.KINDS["message"].statuses)
+
+
+def test_a_new_label_set_has_every_status_at_zero_from_its_first_callback(labels):
+    labels("sender")
+    message(sid("SM", 1403), "sent", From=SENDER)
+    samples = scrape()
+    for status in te.KINDS["message"].statuses:
+        assert value(samples, "twilio_message_callback_total", status=status, sender=SENDER) == (status == "sent")
+        assert value(samples, "twilio_message_status_gauge", status=status, sender=SENDER) == (status == "sent")
+
+
+@pytest.mark.parametrize("to, country", [
+    ("+447700900123", "GB"), ("+14155550100", "US"), ("+14165550100", "CA"), ("whatsapp:+447700900123", "GB"),
+    ("+33612345678", "FR"), ("garbage", "unknown"), ("+999123", "unknown"), ("", "unknown"), ("+" + "1" * 60, "unknown"),
+])
+def test_the_country_is_the_destination_numbers(labels, to, country):
+    labels("country")
+    message(sid("SM", 1404), "sent", To=to)
+    assert value(scrape(), "twilio_message_callback_total", status="sent", country=country) == 1
+
+
+def test_a_call_takes_twilios_to_country_and_has_no_messaging_service_label(labels):
+    labels("messaging_service", "sender", "country")
+    voice(sid("CA", 1405), "completed", From=SENDER, To="+14155550100", ToCountry="CA", CallDuration="5")
+    voice(sid("CA", 1406), "completed", From=SENDER, To="+14155550100", CallDuration="5")
+    samples = scrape()
+    assert value(samples, "twilio_call_callback_total", status="completed", sender=SENDER, country="CA") == 1
+    assert value(samples, "twilio_call_callback_total", status="completed", sender=SENDER, country="US") == 1
+    assert value(samples, "twilio_call_status_gauge", status="completed", sender=SENDER, country="US") == 1
+
+
+def test_events_carry_the_same_labels_as_callbacks(labels):
+    labels("account", "messaging_service", "sender", "country")
+    assert signed_events([message_event(sid("SM", 1407), "sent", messagingServiceSid=SERVICE, to="+447700900123"),
+                          call_event(sid("CA", 1407), "completed", {"CallStatus": "completed", "From": SENDER,
+                                                                     "To": "+14165550100", "AccountSid": ACCOUNT})])[0] == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent", account=ACCOUNT, messaging_service=SERVICE,
+                 sender="+11234567890", country="GB") == 1
+    assert value(samples, "twilio_call_callback_total", status="completed", account=ACCOUNT, sender=SENDER,
+                 country="CA") == 1
+
+
+def test_past_the_limit_new_values_count_as_other_and_the_first_overflow_is_logged_once(labels, caplog):
+    labels("sender", limit=2)
+    for number in range(5):
+        message(sid("SM", 1410 + number), "sent", From=f"+1415555{number:04d}")
+    message(sid("SM", 1410), "delivered", From="+14155550000")
+    samples = scrape()
+    senders = {dict(labels)["sender"]: count for labels, count in series_of(samples, "twilio_message_callback_total")
+               .items() if dict(labels)["status"] == "sent"}
+    assert senders == {"+14155550000": 1, "+14155550001": 1, "other": 3}
+    assert value(samples, "twilio_message_status_gauge", status="delivered", sender="+14155550000") == 1
+    assert caplog.text.count("label sender has reached its limit of 2 values") == 1
+
+
+def label_values(samples, label):
+    """The distinct values of one label across every sample that has it."""
+    return {dict(labels)[label] for (_, labels) in samples if label in dict(labels)}
+
+
+def test_the_limit_holds_under_a_hundred_thousand_callbacks_from_random_senders_to_random_destinations(labels):
+    labels("sender", "country")
+    randomness = random.Random(14)
+    kind, now, count = te.KINDS["message"], time.time(), examples(100_000)
+    callbacks = [te.new_callback(now, kind, sid("SM", 20_000_000 + number), "sent", labels=te.callback_labels(
+        kind, "", "", f"+{randomness.randrange(10 ** 11):011d}", f"+{randomness.randrange(10 ** 11):011d}", ""))
+        for number in range(count)]
+    with te.state() as conn:
+        for start in range(0, count, 5000):
+            with te.transaction(conn):
+                te.apply_callbacks(conn, callbacks[start:start + 5000])
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent", sender="other", country="other") > 0
+    assert len(label_values(samples, "sender")) == te.LABEL_LIMIT + 1
+    assert len(label_values(samples, "country")) == te.LABEL_LIMIT + 1
+
+
+def test_the_exposition_never_exceeds_the_documented_worst_case_series_count(labels):
+    labels(*te.LABEL_NAMES, limit=2)
+    randomness, statuses = random.Random(15), ("sent", "delivered", "undelivered", "failed")
+    for number in range(300):
+        choice = randomness.choice
+        params = {"AccountSid": choice(["AC" + c * 32 for c in "abc"]), "From": choice("ABC"),
+                  "MessagingServiceSid": choice(["MG" + c * 32 for c in "ab"] + [""]),
+                  "To": choice(["+447700900123", "+14155550100", "+33612345678"])}
+        message(sid("SM", 1500 + number % 100), choice(statuses), ErrorCode=choice(["1", "2", "3"]), **params)
+        voice(sid("CA", 1500 + number % 100), choice(["ringing", "completed"]), **params)
+    samples = scrape()
+    per_label = te.LABEL_LIMIT + 1
+    for kind in te.KINDS.values():
+        worst = len(kind.statuses) * per_label ** len(kind.label_names)  # README, "Breakdown labels"
+        for metric in (f"twilio_{kind.name}_callback_total", f"twilio_{kind.name}_status_gauge"):
+            assert 0 < len(series_of(samples, metric)) <= worst
+    assert len(series_of(samples, "twilio_message_errors_total")) <= (te.MAX_ERROR_CODES + 1) * per_label ** 4
+
+
+def test_pruning_keeps_each_label_sets_gauge_exact(labels):
+    labels("sender")
+    now, kind = time.time(), te.KINDS["message"]
+    with te.state() as conn, te.transaction(conn):
+        te.apply_callbacks(conn, [te.new_callback(now - 100, kind, sid("SM", 1420), "sent", labels=("", "", "A", "")),
+                                  te.new_callback(now, kind, sid("SM", 1421), "sent", labels=("", "", "B", ""))])
+    with te.state() as conn:
+        assert te.prune(conn, now - 100 + te.RETENTION_SECONDS + 1) == 1
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="sent", sender="A") == 0
+    assert value(samples, "twilio_message_status_gauge", status="sent", sender="B") == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", sender="A") == 1
+
+
+def test_counts_from_before_a_label_was_chosen_show_as_unknown_and_a_label_dropped_is_summed_over(labels):
+    message(sid("SM", 1430), "sent", From=SENDER)
+    labels("sender")
+    message(sid("SM", 1431), "sent", From=SENDER)
+    message(sid("SM", 1432), "sent", From=OTHER_SENDER)
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent", sender="unknown") == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", sender=SENDER) == 1
+    labels()
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 3
+
+
+def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
+    with sqlite3.connect(state) as conn:  # the tables release 0.1 made, with a message at "sent"
+        conn.executescript("""
+            CREATE TABLE item (kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL, seen INTEGER NOT NULL,
+                               first_seen REAL NOT NULL, PRIMARY KEY (kind, sid)) WITHOUT ROWID;
+            CREATE TABLE counter (name TEXT NOT NULL, label TEXT NOT NULL, value REAL NOT NULL,
+                                  PRIMARY KEY (name, label)) WITHOUT ROWID;""")
+        conn.execute("INSERT INTO item VALUES ('message', ?, 'sent', ?, ?)",
+                     (sid("SM", 1440), 1 << te.KINDS["message"].statuses.index("sent"), time.time()))
+        conn.executemany("INSERT INTO counter VALUES (?, ?, 1)", [("twilio_message_callback_total", "sent"),
+                                                                   ("twilio_message_status_gauge", "sent"),
+                                                                   ("twilio_message_errors_total", "30001")])
+    te.MAX_ERROR_CODES, limit = 1, te.MAX_ERROR_CODES  # the code counted before holds the one place
+    try:
+        assert message(sid("SM", 1440), "undelivered", ErrorCode="30007") == 200
+        assert message(sid("SM", 1440), "sent") == 200
+        samples = scrape()
+    finally:
+        te.MAX_ERROR_CODES = limit
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 0
+    assert value(samples, "twilio_message_status_gauge", status="undelivered") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 1
+    assert series_of(samples, "twilio_message_errors_total") == {(("error_code", "30001"),): 1,
+                                                                  (("error_code", "other"),): 1}
 
 
 # --- signatures ---
@@ -1424,6 +1639,9 @@ NOT_AN_ADDRESS = "Not a host:port address, e.g. 127.0.0.1:9464."
     ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:0", NOT_AN_ADDRESS),
     ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:65536", NOT_AN_ADDRESS),
     ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:x", NOT_AN_ADDRESS),
+    ("TWILIO_EXPORTER_LABELS", "sender,city", "'city' is not a label: choose from account, messaging_service, "
+                                              "sender, country."),
+    ("TWILIO_EXPORTER_LABEL_LIMIT", "0", "Not a whole number above 0."),
 ])
 def test_a_bad_setting_stops_start_up_naming_the_variable_the_value_and_what_is_wrong(name, raw, reason, tmp_path,
                                                                                      monkeypatch):
@@ -1454,13 +1672,15 @@ def test_good_settings_are_read_as_their_values(tmp_path, monkeypatch):
     module = start_up(monkeypatch, TWILIO_AUTH_TOKEN=" primary , secondary ,", TWILIO_EXPORTER_RETENTION="3600",
                       TWILIO_EXPORTER_PUBLIC_URL="https://hooks.example.com/twilio/", TWILIO_EXPORTER_LOG_LEVEL="debug",
                       TWILIO_EXPORTER_USAGE_CATEGORIES="sms, calls", TWILIO_EXPORTER_POLL_INTERVAL="30",
-                      TWILIO_EXPORTER_METRICS_BIND="127.0.0.1:9464", TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+                      TWILIO_EXPORTER_METRICS_BIND="127.0.0.1:9464", TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"),
+                      TWILIO_EXPORTER_LABELS="country, sender", TWILIO_EXPORTER_LABEL_LIMIT="50")
     assert module["AUTH_TOKENS"] == ("primary", "secondary")
     assert module["RETENTION_SECONDS"] == 3600 and module["POLL_INTERVAL_SECONDS"] == 30
     assert module["PUBLIC_URL"] == "https://hooks.example.com/twilio"
     assert module["LOG_LEVEL"] == "DEBUG" and module["USAGE_CATEGORIES"] == ("sms", "calls")
     assert (module["METRICS_BIND"], module["METRICS_PORT"]) == ("127.0.0.1:9464", "9464")
     assert module["DB_PATH"] == str(tmp_path / "s.sqlite3")
+    assert (module["LABELS"], module["LABEL_LIMIT"]) == (("sender", "country"), 50)
     te.log.setLevel("INFO")  # the one logger, which that start-up set to DEBUG
 
 
@@ -1470,6 +1690,16 @@ def test_the_defaults_are_the_documented_ones(tmp_path, monkeypatch):
     assert (module["RETENTION_SECONDS"], module["POLL_INTERVAL_SECONDS"], module["LOG_LEVEL"]) == (86400, 60, "INFO")
     assert module["USAGE_CATEGORIES"] == ("sms", "mms", "calls", "totalprice")
     assert module["API_URL"] == "https://api.twilio.com"
+    assert (module["LABELS"], module["LABEL_LIMIT"]) == ((), 100)
+
+
+def test_the_country_label_without_phonenumbers_stops_start_up_with_the_pip_command(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "phonenumbers", None)  # as if it were not installed
+    assert start_up(monkeypatch, TWILIO_EXPORTER_LABELS="sender", TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    with pytest.raises(ValueError) as stopped:
+        start_up(monkeypatch, TWILIO_EXPORTER_LABELS="sender,country", TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert str(stopped.value) == ("Config 'TWILIO_EXPORTER_LABELS' includes country, which needs the phonenumbers "
+                                  "package: pip install 'phonenumbers>=8.13'")
 
 
 def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path, monkeypatch):

@@ -35,7 +35,7 @@ from collections import defaultdict
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import SimpleNamespace
 from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -108,6 +108,15 @@ def listen_address(raw):
     return raw
 
 
+def label_list(raw):
+    """Check a comma-separated list of breakdown labels; they come out in LABEL_NAMES' order."""
+    names = comma_list(raw)
+    unknown = [name for name in names if name not in LABEL_NAMES]
+    if unknown:
+        raise ValueError(f"{unknown[0][:40]!r} is not a label: choose from {', '.join(LABEL_NAMES)}.")
+    return tuple(name for name in LABEL_NAMES if name in names)
+
+
 def state_path(raw):
     """Check the state file's place: never inside the multiprocess metrics folder."""
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -117,6 +126,8 @@ def state_path(raw):
     return path
 
 
+# The breakdown labels that TWILIO_EXPORTER_LABELS may choose, in the order the metrics carry them.
+LABEL_NAMES = ("account", "messaging_service", "sender", "country")
 AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", comma_list)
 PUBLIC_URL = config("TWILIO_EXPORTER_PUBLIC_URL", "", lambda raw: raw and public_url(raw))
 DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(
@@ -136,6 +147,14 @@ METRICS_PORT = METRICS_BIND.rpartition(":")[2]
 if METRICS_BIND and METRICS_PORT == config("TWILIO_EXPORTER_BIND", ":", lambda raw: raw).rpartition(":")[2]:
     raise ConfigError(f"Config 'TWILIO_EXPORTER_METRICS_BIND' has value {METRICS_BIND!r}. It must use another "
                       "port than TWILIO_EXPORTER_BIND: the port tells the private listener from the public one.")
+LABELS = config("TWILIO_EXPORTER_LABELS", "", label_list)
+LABEL_LIMIT = config("TWILIO_EXPORTER_LABEL_LIMIT", "100", positive_int)
+if "country" in LABELS:
+    try:
+        import phonenumbers
+    except ImportError:
+        raise ConfigError("Config 'TWILIO_EXPORTER_LABELS' includes country, which needs the phonenumbers "
+                          "package: pip install 'phonenumbers>=8.13'") from None
 if bool(API_KEY) != bool(API_SECRET):
     raise ConfigError("Config 'TWILIO_API_KEY' and 'TWILIO_API_SECRET' go together: set both, or neither.")
 if ACCOUNT_SID and not (API_KEY or AUTH_TOKENS):
@@ -151,7 +170,7 @@ BUSY_TIMEOUT_SECONDS = 5          # the longest a scrape, /health or a fold wait
 API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
 FOLD_INTERVAL_SECONDS = 0.1       # how often each worker moves the inboxes into the counts
 FOLD_IDLE_SECONDS = 1             # how often while nothing comes (a scrape moves what is left anyway)
-FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 9,000 callbacks
+FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 11,000 callbacks
 INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this size; read ones are removed
 PRUNE_INTERVAL_SECONDS = 60
 PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog never holds the lock for long
@@ -228,6 +247,7 @@ class Kind:
     buckets: tuple
     error_statuses: frozenset = frozenset()
     event_types: tuple = ()   # (Event Streams type, the status it means) of this kind's status events
+    label_names: tuple = ("account", "sender", "country")  # the breakdown labels that apply to this kind
 
     @cached_property
     def statuses(self):
@@ -259,6 +279,7 @@ KINDS = {kind.name: kind for kind in (
         timing_field="",
         buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
         error_statuses=frozenset({"failed", "undelivered"}),
+        label_names=LABEL_NAMES,
         event_types=tuple((f"com.twilio.messaging.message.{status}", status)
                           for status in ("queued", "sent", "delivered", "undelivered", "failed", "read")),
     ),
@@ -292,6 +313,8 @@ FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "completed", "
 SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
 SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
+LABEL_VALUE_PATTERN = re.compile(r"[\x20-\x7e]{1,64}")  # printable ASCII: E.164, short codes, sender IDs, SIDs
+COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 
 
 class Callback(NamedTuple):
@@ -302,9 +325,13 @@ class Callback(NamedTuple):
     status: str       # one of kind.statuses
     error_code: str   # digits or "unknown" for an error status, else ""
     seconds: str      # the timed status's seconds (CallDuration), or ""
+    labels: tuple     # a value for each of LABEL_NAMES: "" where the label is not chosen or not the kind's
 
 
-def new_callback(when, kind, sid, status, error_code="", seconds=""):
+NO_LABELS = ("",) * len(LABEL_NAMES)
+
+
+def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_LABELS):
     """A Callback with its values held to the known shapes; ValueError when the SID or status is missing."""
     if not SID_PATTERN.fullmatch(sid) or not status or not math.isfinite(when):
         raise ValueError(f"a {kind.name} SID and status are required (got {sid[:64]!r}, {status[:64]!r})")
@@ -316,7 +343,36 @@ def new_callback(when, kind, sid, status, error_code="", seconds=""):
     else:
         error_code = ""
     seconds = seconds if status == kind.timed_status and SECONDS_PATTERN.fullmatch(seconds) else ""
-    return Callback(when, kind, sid, status, error_code, seconds)
+    labels = tuple(value if not value or LABEL_VALUE_PATTERN.fullmatch(value) else "unknown" for value in labels)
+    if len(labels) != len(LABEL_NAMES):
+        raise ValueError(f"{len(labels)} label values, not {len(LABEL_NAMES)}")
+    return Callback(when, kind, sid, status, error_code, seconds, labels)
+
+
+def callback_labels(kind, account, messaging_service, sender, to, to_country):
+    """The label values of a callback from its source's fields: each chosen label that applies to the kind."""
+    if not LABELS:
+        return NO_LABELS
+    values = {"account": account or "unknown", "messaging_service": messaging_service or "none",
+              "sender": sender or "unknown"}
+    if "country" in LABELS:  # the country where Twilio names it (calls do), else from the number
+        values["country"] = to_country if COUNTRY_PATTERN.fullmatch(to_country) else country_of(to)
+    return tuple(values[name] if name in LABELS and name in kind.label_names else "" for name in LABEL_NAMES)
+
+
+@lru_cache(maxsize=4096)
+def country_of(number):
+    """The ISO 3166 alpha-2 code of the country a phone number ("+1 416…", "whatsapp:+44…") is in, or "unknown".
+
+    A number that fits no region's plan goes to its calling code's main country (+44 7700 900… is GB).
+    """
+    try:
+        parsed = phonenumbers.parse(number.rpartition(":")[2], None) if len(number) <= 40 else None
+    except phonenumbers.NumberParseException:
+        parsed = None
+    region = parsed and (phonenumbers.region_code_for_number(parsed)
+                         or phonenumbers.region_code_for_country_code(parsed.country_code))
+    return region if region and COUNTRY_PATTERN.fullmatch(region) and region != "ZZ" else "unknown"
 
 
 # --- state ---
@@ -326,11 +382,15 @@ CREATE TABLE IF NOT EXISTS item (           -- one message or call: its latest s
     kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL,
     seen INTEGER NOT NULL,                  -- bit i set: status i of the kind's statuses was recorded
     first_seen REAL NOT NULL,
+    labels TEXT NOT NULL DEFAULT '',        -- its breakdown labels, fixed by its first callback: "\tsender=…"
     PRIMARY KEY (kind, sid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
 CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in the same transaction as item
-    name TEXT NOT NULL, label TEXT NOT NULL, value REAL NOT NULL,
+    name TEXT NOT NULL, label TEXT NOT NULL, value REAL NOT NULL,  -- label: "delivered", or with item.labels
     PRIMARY KEY (name, label)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS label_value (    -- the values each label has had, held to its limit
+    name TEXT NOT NULL, value TEXT NOT NULL,  -- value "other": the limit was reached (and logged)
+    PRIMARY KEY (name, value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inbox (          -- how far each inbox file has been moved into the counts
     name TEXT PRIMARY KEY, offset INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -357,7 +417,21 @@ def open_state(path):
         PRAGMA auto_vacuum = INCREMENTAL;        -- in a new file too: pruning can shrink it
         PRAGMA journal_mode = WAL;
         {SCHEMA}""")
+    upgrade(conn)
     return conn
+
+
+def upgrade(conn):
+    """Bring a state file of release 0.1 up to this one: item.labels, and its error codes in label_value."""
+    def has_labels():
+        return any(column == "labels" for _, column, *_ in conn.execute("PRAGMA table_info(item)"))
+    if has_labels():
+        return
+    with transaction(conn):
+        if not has_labels():  # another worker's upgrade may have come first
+            conn.execute("ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''")
+            conn.execute("INSERT OR IGNORE INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
+                         "WHERE name = 'twilio_message_errors_total'")
 
 
 def wait_for_lock(run, statement):
@@ -416,47 +490,71 @@ def bump(conn, bumps):
                      [(name, label, amount) for (name, label), amount in bumps.items() if amount])
 
 
-def apply_callbacks(conn, callbacks):
-    """Record callbacks and move their counts, inside the caller's transaction.
+class LabelValues:
+    """The values each label has had, read from the store on first use; past its limit a new value is "other"."""
 
-    Each callback is (arrival time, kind, SID, status, error code, seconds), in order of arrival.
-    A retry of a (SID, status) already recorded only counts as a duplicate.
+    def __init__(self, conn):
+        self.conn, self.known = conn, None
+
+    def admit(self, name, value, limit):
+        """The value to count under: itself if known or under the limit, else "other" (logged the first time)."""
+        if self.known is None:
+            self.known = defaultdict(set)
+            for known_name, known_value in self.conn.execute("SELECT name, value FROM label_value"):
+                self.known[known_name].add(known_value)
+        values = self.known[name]
+        if value in values:
+            return value
+        if len(values) - ("other" in values) >= limit:
+            if "other" in values:
+                return "other"
+            value = "other"
+            log.warning("label %s has reached its limit of %d values: new ones are counted as %s=\"other\"",
+                        name, limit, name)
+        values.add(value)
+        self.conn.execute("INSERT INTO label_value VALUES (?, ?)", (name, value))
+        return value
+
+
+def apply_callbacks(conn, callbacks):
+    """Record Callbacks and move their counts, inside the caller's transaction, in order of their time.
+
+    A retry of a (SID, status) already recorded only counts as a duplicate. A message or call keeps
+    the breakdown labels of its first callback, so a later one without them moves the same series.
     """
-    items = {}  # (kind name, SID): [latest status, bits of the statuses seen, first seen]
+    items = {}  # (kind name, SID): [latest status, bits of the statuses seen, first seen, labels]
     for kind in {callback[1].name: callback[1] for callback in callbacks}.values():  # a Kind's own hash is slow
         sids = sorted({callback[2] for callback in callbacks if callback[1] is kind})
         for start in range(0, len(sids), 500):  # well under SQLite's limit on parameters
             chunk = sids[start:start + 500]
-            for sid, *item in conn.execute("SELECT sid, status, seen, first_seen FROM item "
+            for sid, *item in conn.execute("SELECT sid, status, seen, first_seen, labels FROM item "
                                            f"WHERE kind = ? AND sid IN ({','.join('?' * len(chunk))})",
                                            (kind.name, *chunk)):
                 items[kind.name, sid] = item
-    bumps, changed, error_codes = defaultdict(float), {}, None
-    for now, kind, sid, status, error_code, seconds in callbacks:
+    bumps, changed, label_values = defaultdict(float), {}, LabelValues(conn)
+    for now, kind, sid, status, error_code, seconds, labels in callbacks:
         bit = 1 << kind.statuses.index(status)
         gauge = f"twilio_{kind.name}_status_gauge"
         item = items.get((kind.name, sid))
         if item and item[1] & bit:
             bumps["twilio_webhook_duplicates_total", kind.name] += 1
             continue
-        bumps[f"twilio_{kind.name}_callback_total", status] += 1
         if item is None:
-            item = items[kind.name, sid] = [status, bit, now]
-            bumps[gauge, status] += 1
+            series = "".join(f"\t{name}={label_values.admit(name, value, LABEL_LIMIT)}"
+                             for name, value in zip(LABEL_NAMES, labels) if value)
+            item = items[kind.name, sid] = [status, bit, now, series]
+            bumps[gauge, status + series] += 1
         elif kind.ranks[status] > kind.ranks[item[0]]:
-            bumps[gauge, item[0]] -= 1
-            bumps[gauge, status] += 1
+            bumps[gauge, item[0] + item[3]] -= 1
+            bumps[gauge, status + item[3]] += 1
             item[0] = status
+        series = item[3]
+        bumps[f"twilio_{kind.name}_callback_total", status + series] += 1
         item[1] |= bit
         changed[kind.name, sid] = item
         if status in kind.error_statuses:
-            if error_codes is None:  # every label value so far, to hold them to MAX_ERROR_CODES
-                error_codes = {label for (label,) in conn.execute(
-                    "SELECT label FROM counter WHERE name = 'twilio_message_errors_total'")}
-            if error_code not in error_codes and len(error_codes) >= MAX_ERROR_CODES:
-                error_code = "other"
-            error_codes.add(error_code)
-            bumps["twilio_message_errors_total", error_code] += 1
+            error_code = label_values.admit("error_code", error_code, MAX_ERROR_CODES)
+            bumps["twilio_message_errors_total", error_code + series] += 1
         if status == kind.timed_status:
             if not kind.timing_field:
                 seconds = max(0.0, now - item[2])
@@ -464,7 +562,7 @@ def apply_callbacks(conn, callbacks):
                 le = next((str(float(bound)) for bound in kind.buckets if float(seconds) <= bound), "+Inf")
                 bumps[f"{kind.histogram}_bucket", le] += 1  # buckets are stored non-cumulative
                 bumps[f"{kind.histogram}_sum", ""] += float(seconds)
-    conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?, ?) "
+    conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?, ?, ?) "
                      "ON CONFLICT (kind, sid) DO UPDATE SET status = excluded.status, seen = excluded.seen",
                      [(kind, sid, *item) for (kind, sid), item in changed.items()])
     bump(conn, bumps)
@@ -478,15 +576,17 @@ def apply_callbacks(conn, callbacks):
 # been read in one transaction, so it is counted exactly once.
 
 # An inbox line is a format version, the Callback's fields and a CRC32 of all before it, tab-separated.
-# Version 1 (release 0.1) had no version field and the same six fields; its lines are still read,
-# so that an upgrade or a HUP reload counts what the release before left in the inboxes.
-LINE_VERSION = "2"
+# The lines of earlier releases are still read, so that an upgrade or a HUP reload counts what the
+# release before left in the inboxes: version 1 (release 0.1) had no version field and no labels,
+# version 2 no labels.
+LINE_VERSION = "3"
+FIELDS_BY_VERSION = {"1": 7, "2": 7, LINE_VERSION: 7 + len(LABEL_NAMES)}  # version 1's counted with one put in
 
 
 def inbox_line(callback):
     """One callback as an inbox line."""
-    when, kind, *rest = callback
-    record = "\t".join((LINE_VERSION, repr(when), kind.name, *rest)).encode()
+    when, kind, *rest, labels = callback
+    record = "\t".join((LINE_VERSION, repr(when), kind.name, *rest, *labels)).encode()
     # Led by a newline: a line a full disk cut short can never run into the next one.
     return b"\n%s\t%08x\n" % (record, zlib.crc32(record))
 
@@ -500,9 +600,10 @@ def parse_inbox_line(line):
         fields = record.decode().split("\t")
         if len(fields) == 6:  # version 1
             fields.insert(0, "1")
-        if fields[0] not in ("1", LINE_VERSION) or len(fields) != 7:
+        if FIELDS_BY_VERSION.get(fields[0]) != len(fields):
             return None, f"of a format this release does not read (version {fields[0][:8]!r}, {len(fields)} fields)"
         _, when, kind, *rest = fields
+        rest[4:] = [tuple(rest[4:]) or NO_LABELS]
         callback = new_callback(float(when), KINDS[kind], *rest)
     except (ValueError, KeyError) as error:  # UnicodeDecodeError is a ValueError
         return None, f"not countable ({type(error).__name__}: {str(error)[:80]})"
@@ -625,18 +726,18 @@ def iter_lines(data, offset):
 
 def prune(conn, now):
     """Forget one batch of what was first seen before the retention window, keeping gauges exact."""
-    oldest = ("SELECT kind, sid, status FROM item WHERE first_seen < ? "
+    oldest = ("SELECT kind, sid, status, labels FROM item WHERE first_seen < ? "
               "ORDER BY first_seen, kind, sid LIMIT ?")  # the same rows twice in one transaction
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
     with transaction(conn):
-        expired = conn.execute(f"SELECT kind, status, count(*) FROM ({oldest}) GROUP BY kind, status",
+        expired = conn.execute(f"SELECT kind, status, labels, count(*) FROM ({oldest}) GROUP BY kind, status, labels",
                                window).fetchall()
-        bump(conn, {(f"twilio_{kind}_status_gauge", status): -count for kind, status, count in expired})
+        bump(conn, {(f"twilio_{kind}_status_gauge", status + labels): -count for kind, status, labels, count in expired})
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}))", window)
     if expired:
         # Give the freed pages back to the disk. Only executescript steps this pragma to the end.
         wait_for_lock(conn.executescript, "PRAGMA incremental_vacuum")
-    return sum(count for _, _, count in expired)
+    return sum(count for *_, count in expired)
 
 
 def fold_for_upkeep(conn):
@@ -909,15 +1010,20 @@ class StateCollector:
                                          "Callbacks recognised as retries of one already recorded.",
                                          labels=["endpoint"])
         for kind in KINDS.values():
+            names = [name for name in LABELS if name in kind.label_names]
             callbacks = CounterMetricFamily(f"twilio_{kind.name}_callback_total",
                                             f"Distinct ({kind.name} SID, status) callbacks received.",
-                                            labels=["status"])
+                                            labels=["status", *names])
             gauge = GaugeMetricFamily(f"twilio_{kind.name}_status_gauge",
                                       f"{kind.name.capitalize()}s whose latest status is `status`, "
-                                      "among those first seen within the retention window.", labels=["status"])
-            for status in kind.statuses:
-                callbacks.add_metric([status], rows.get((callbacks.name + "_total", status), 0))
-                gauge.add_metric([status], rows.get((gauge.name, status), 0))
+                                      "among those first seen within the retention window.", labels=["status", *names])
+            counts = labelled(rows, (callbacks.name + "_total", gauge.name), names)
+            # Every status of every label set seen, so that ratios work from a new sender's first callback.
+            for label_set in sorted({key[2:] for key in counts}) if names else [()]:
+                for status in kind.statuses:
+                    callbacks.add_metric([status, *label_set], counts.get((callbacks.name + "_total", status,
+                                                                           *label_set), 0))
+                    gauge.add_metric([status, *label_set], counts.get((gauge.name, status, *label_set), 0))
             cumulative, buckets = 0, []
             for bound in [str(float(bound)) for bound in kind.buckets] + ["+Inf"]:
                 cumulative += rows.get((f"{kind.histogram}_bucket", bound), 0)
@@ -926,13 +1032,28 @@ class StateCollector:
                                               sum_value=rows.get((f"{kind.histogram}_sum", ""), 0))
             duplicates.add_metric([kind.name], rows.get(("twilio_webhook_duplicates_total", kind.name), 0))
             yield from (callbacks, gauge, histogram)
+        names = [name for name in LABELS if name in KINDS["message"].label_names]
         errors = CounterMetricFamily("twilio_message_errors_total",
                                      "Failed and undelivered message callbacks by Twilio ErrorCode.",
-                                     labels=["error_code"])
-        for (name, label), value in sorted(rows.items()):
-            if name == "twilio_message_errors_total":
-                errors.add_metric([label], value)
+                                     labels=["error_code", *names])
+        for (_, *label_values), value in sorted(labelled(rows, (errors.name + "_total",), names).items()):
+            errors.add_metric(label_values, value)
         yield from (errors, duplicates)
+
+
+def labelled(rows, metric_names, names):
+    """{(metric name, first label value, *values of `names`): value} of some metrics' counter rows.
+
+    A row's label is its first value and its item's labels ("delivered\tsender=+1…"); a label it
+    lacks (counted before the label was chosen) is "unknown", and one no longer chosen is summed over.
+    """
+    counts = defaultdict(float)
+    for (metric_name, label), value in rows.items():
+        if metric_name in metric_names:
+            first, *pairs = label.split("\t")
+            values = dict(pair.split("=", 1) for pair in pairs)
+            counts[(metric_name, first, *(values.get(name, "unknown") for name in names))] += value
+    return counts
 
 
 class MetricsFiles(MultiProcessCollector):
@@ -1022,7 +1143,9 @@ def form_callback(kind, form):
     try:
         return new_callback(time.time(), kind, first_field(form, kind.sid_fields),
                             first_field(form, kind.status_fields), form.get("ErrorCode", ""),
-                            form.get(kind.timing_field, "") if kind.timing_field else "")
+                            form.get(kind.timing_field, "") if kind.timing_field else "",
+                            callback_labels(kind, *(form.get(name, "") for name in (
+                                "AccountSid", "MessagingServiceSid", "From", "To", "ToCountry"))))
     except ValueError as error:
         raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]}: {error}") from None
 
@@ -1072,12 +1195,15 @@ def event_callback(event, arrival):
     when = event_time(data.get("timestamp") or event.get("time"), arrival)
     if kind.name == "message":  # Messaging.MessageStatus: the status in upper case
         return new_callback(when, kind, text(data.get("messageSid")), text(data.get("messageStatus")).lower(),
-                            text(data.get("errorCode")))
+                            text(data.get("errorCode")), "", callback_labels(kind, *(text(data.get(name)) for name in (
+                                "accountSid", "messagingServiceSid", "from", "to")), ""))
     # Voice.WebhookEvent: the classic callback's fields, when Twilio sends them, in request.parameters
     request = data.get("request") if isinstance(data.get("request"), dict) else {}
     parameters = request.get("parameters") if isinstance(request.get("parameters"), dict) else {}
     return new_callback(when, kind, text(data.get("sid")) or text(parameters.get("CallSid")),
-                        text(parameters.get("CallStatus")) or type_status, "", text(parameters.get("CallDuration")))
+                        text(parameters.get("CallStatus")) or type_status, "", text(parameters.get("CallDuration")),
+                        callback_labels(kind, text(data.get("accountSid")) or text(parameters.get("AccountSid")),
+                                        "", *(text(parameters.get(name)) for name in ("From", "To", "ToCountry"))))
 
 
 def event_type_label(event_type):
