@@ -1886,19 +1886,19 @@ def traffic(messages, calls, first=0):
     return callbacks
 
 
-def assert_exact_counts(samples, messages, calls):
-    """The counters and gauges equal the distinct callbacks of traffic(messages, calls)."""
+def assert_exact_counts(samples, messages, calls, **labels):
+    """The counters and gauges equal the distinct callbacks of traffic(messages, calls), in one label set if given."""
     undelivered = len(range(0, messages, 5))
-    assert value(samples, "twilio_message_callback_total", status="sent") == messages
-    assert value(samples, "twilio_message_callback_total", status="delivered") == messages - undelivered
-    assert value(samples, "twilio_message_callback_total", status="undelivered") == undelivered
-    assert value(samples, "twilio_message_status_gauge", status="delivered") == messages - undelivered
-    assert value(samples, "twilio_message_status_gauge", status="undelivered") == undelivered
-    assert value(samples, "twilio_message_status_gauge", status="sent") == 0
-    assert value(samples, "twilio_message_errors_total", error_code="30003") == undelivered
-    assert value(samples, "twilio_call_callback_total", status="completed") == calls
-    assert value(samples, "twilio_call_status_gauge", status="completed") == calls
-    assert value(samples, "twilio_call_duration_seconds_sum") == 30 * calls
+    for name, status, count in (("callback_total", "sent", messages), ("callback_total", "delivered", messages - undelivered),
+                                ("callback_total", "undelivered", undelivered), ("status_gauge", "sent", 0),
+                                ("status_gauge", "delivered", messages - undelivered),
+                                ("status_gauge", "undelivered", undelivered)):
+        assert value(samples, f"twilio_message_{name}", status=status, **labels) == count
+    assert value(samples, "twilio_message_errors_total", error_code="30003", **labels) == undelivered
+    assert value(samples, "twilio_call_callback_total", status="completed", **labels) == calls
+    assert value(samples, "twilio_call_status_gauge", status="completed", **labels) == calls
+    if not labels:  # the histograms have no breakdown labels
+        assert value(samples, "twilio_call_duration_seconds_sum") == 30 * calls
 
 
 @pytest.fixture
@@ -1973,6 +1973,22 @@ def test_counts_are_exact_across_workers_under_concurrent_retried_load_and_a_sig
     assert value(samples, "twilio_webhook_requests_total", endpoint="message", code="200") >= 1200
     for _ in range(5):
         assert server.metrics() == samples  # identical whichever worker serves the scrape
+
+
+@pytest.mark.server
+def test_counts_per_label_set_are_exact_across_workers_under_retried_load_and_sigkills(gunicorn):
+    server, killed = gunicorn(TWILIO_EXPORTER_LABELS="sender,country"), []
+    groups = {(SENDER, "+447700900123"): 0, (OTHER_SENDER, "+14165550100"): 1000}  # each its own SIDs
+    callbacks = [(path, {**params, "From": sender, "To": to}) for (sender, to), first in groups.items()
+                 for path, params in traffic(messages=150, calls=50, first=first)]
+    random.Random(16).shuffle(callbacks)  # interleaved, and some retries and later statuses come first
+    assert send_all(server.url, callbacks, during=killing_workers(server, killed)) == len(callbacks)
+    samples = server.metrics()
+    assert len(killed) >= 2
+    assert_exact_counts(samples, 150, 50, sender=SENDER, country="GB")
+    assert_exact_counts(samples, 150, 50, sender=OTHER_SENDER, country="CA")
+    assert value(samples, "twilio_call_duration_seconds_sum") == 30 * 100
+    assert label_values(samples, "sender") == {SENDER, OTHER_SENDER}
 
 
 @pytest.mark.server
@@ -2603,13 +2619,19 @@ def exported_metric_names(monkeypatch):
 
 def test_the_dashboard_uses_the_datasource_variable_and_has_every_panel():
     dashboard = json.loads((HERE / "deploy" / "grafana-dashboard.json").read_text())
-    assert [variable["name"] for variable in dashboard["templating"]["list"]] == ["datasource"]
+    variables = {variable["name"]: variable for variable in dashboard["templating"]["list"]}
+    assert list(variables) == ["datasource", *te.LABEL_NAMES]
+    for name in te.LABEL_NAMES:  # All is ".*", which also matches a series without the label
+        assert variables[name]["definition"] == f"label_values(twilio_message_callback_total, {name})"
+        assert variables[name]["allValue"] == ".*" and variables[name]["current"]["value"] == "$__all"
     assert all(panel["datasource"]["uid"] == "${datasource}" for panel in dashboard["panels"])
     titles = " | ".join(panel["title"].lower() for panel in dashboard["panels"])
     for needed in ("delivery success rate", "callbacks per minute by status", "status distribution",
                    "failures by error code", "call completion rate", "call duration quantiles",
                    "delivery latency quantiles", "webhook requests", "webhook handling latency",
-                   "account balance", "spend today per category", "api polling"):
+                   "account balance", "spend today per category", "api polling",
+                   "delivery success rate by sender", "delivery success rate by destination country",
+                   "failures by sender and error code", "failures by destination country and error code"):
         assert needed in titles, needed
 
 

@@ -22,6 +22,42 @@ echo "== promtool test rules"
 promtool test rules deploy/alerts_test.yml
 echo "== dashboard JSON"
 "$BIN/python" -m json.tool deploy/grafana-dashboard.json >/dev/null && echo "deploy/grafana-dashboard.json: valid JSON"
+echo "== the dashboard's breakdown panels, with the labels on and off (promtool test rules)"
+# Each "by sender/country" panel's query, its variables at All, evaluated on series with the
+# breakdown labels and on series without them: one line per value, or one line in all.
+panel_tests=$(mktemp -d)
+"$BIN/python" - "$panel_tests/panels_test.yml" <<'PYTHON'
+import json, sys
+panels = json.load(open("deploy/grafana-dashboard.json"))["panels"]
+def query(title):
+    expr = next(panel["targets"][0]["expr"] for panel in panels if panel["title"] == title)
+    for variable in ("$account", "$messaging_service", "$sender", "$country"):
+        expr = expr.replace(variable, ".*")
+    return expr.replace("$__rate_interval", "5m")
+on = {"sender=\"A\", country=\"US\"": (1, 1), "sender=\"B\", country=\"GB\"": (2, 0)}  # delivered, undelivered a minute
+def case(name, series, expected):
+    inputs = [{"series": f"twilio_message_callback_total{{status=\"{status}\"{labels}}}", "values": f"0+{per_minute}x20"}
+              for labels, (delivered, undelivered) in series.items()
+              for status, per_minute in (("delivered", delivered), ("undelivered", undelivered))]
+    inputs += [{"series": f"twilio_message_errors_total{{error_code=\"30003\"{labels}}}", "values": f"0+{undelivered}x20"}
+               for labels, (_, undelivered) in series.items() if undelivered]
+    return {"name": name, "interval": "1m", "input_series": inputs, "promql_expr_test": [
+        {"expr": query(title), "eval_time": "15m", "exp_samples": samples} for title, samples in expected.items()]}
+tests = [case("breakdown labels off: one line each", {"": (4, 1)}, {
+             "Delivery success rate by sender": [{"labels": "{}", "value": 0.8}],
+             "Delivery success rate by destination country": [{"labels": "{}", "value": 0.8}],
+             "Message failures by sender and error code (per minute)": [{"labels": "{error_code=\"30003\"}", "value": 1}]}),
+         case("breakdown labels on: a line per value", {", " + labels: rates for labels, rates in on.items()}, {
+             "Delivery success rate by sender": [{"labels": "{sender=\"A\"}", "value": 0.5},
+                                                 {"labels": "{sender=\"B\"}", "value": 1}],
+             "Delivery success rate by destination country": [{"labels": "{country=\"US\"}", "value": 0.5},
+                                                              {"labels": "{country=\"GB\"}", "value": 1}],
+             "Message failures by destination country and error code (per minute)": [
+                 {"labels": "{country=\"US\", error_code=\"30003\"}", "value": 1}]})]
+json.dump({"evaluation_interval": "1m", "tests": tests}, open(sys.argv[1], "w"), indent=1)
+PYTHON
+promtool test rules "$panel_tests/panels_test.yml"
+rm -r "$panel_tests"
 
 echo "== systemd-analyze verify"
 if command -v systemd-analyze >/dev/null; then
