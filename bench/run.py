@@ -7,6 +7,7 @@ tracked messages.
 This is a benchmark, not a test: it prints numbers and asserts nothing.
 """
 import argparse
+import collections
 import json
 import os
 import platform
@@ -36,6 +37,9 @@ with socket.socket() as _probe:  # a free loopback port, fixed for the run: the 
     _probe.bind(("127.0.0.1", 0))
     PORT = _probe.getsockname()[1]
 ERROR_CODES = ("30003", "30005", "30006", "30007", "30008")
+# Destinations in ten countries, a new number for each message, so the country lookup seldom hits its cache.
+CALLING_CODES = ("1415", "1416", "44", "33", "49", "61", "81", "52", "34", "91")
+ALL_LABELS = ",".join(te.LABEL_NAMES)
 
 
 def ensure_wrk():
@@ -60,7 +64,8 @@ def callbacks(messages, first):
             else {"MessageStatus": "delivered", "RawDlrDoneDate": "2611281200"}
         for fields in ({"MessageStatus": "sent"}, final):
             params = {"MessageSid": message_sid, "SmsSid": message_sid, "AccountSid": "AC" + "1" * 32,
-                      "From": "+15557654321", "To": "+15551234567", "ApiVersion": "2010-04-01",
+                      "MessagingServiceSid": f"MG{number % 3:032x}", "From": f"+1555765{number % 100:04d}",
+                      "To": f"+{CALLING_CODES[number % 10]}7{number % 10 ** 8:08d}", "ApiVersion": "2010-04-01",
                       "SmsStatus": fields["MessageStatus"], **fields}
             body = urllib.parse.urlencode(params)
             request = (f"POST /webhooks/message HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n"
@@ -146,8 +151,8 @@ end
 class Gunicorn:
     """gunicorn with the production config, serving one app on PORT."""
 
-    def __init__(self, app, workers, db):
-        env = {**os.environ, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_EXPORTER_BIND": f"127.0.0.1:{PORT}",
+    def __init__(self, app, workers, db, labels=""):
+        env = {**os.environ, "TWILIO_EXPORTER_LABELS": labels, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_EXPORTER_BIND": f"127.0.0.1:{PORT}",
                "TWILIO_EXPORTER_WORKERS": str(workers), "TWILIO_EXPORTER_DB": str(db),
                "TWILIO_EXPORTER_LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(WORK / "metrics"),
                "HOME": str(WORK), "PYTHONPATH": str(ROOT)}
@@ -211,13 +216,14 @@ def largest_size_during(path, run, *args):
 
 def throughput(args, main_lua, warm_lua):
     """Alternate ceiling and exporter rounds; return req/s lists, non-2xx counts and the largest WAL seen."""
-    rates = {"ceiling": [], "exporter": []}
-    bad = {"ceiling": 0, "exporter": 0}
+    runs = {"ceiling": ("bench.ceiling:app", ""), "exporter": ("twilio_exporter:app", ""),
+            "labelled": ("twilio_exporter:app", ALL_LABELS)}  # labelled: the exporter with all four labels
+    rates, bad = {name: [] for name in runs}, dict.fromkeys(runs, 0)
     wal_bytes = 0
     for round_number in range(args.rounds):
-        for name, app in (("ceiling", "bench.ceiling:app"), ("exporter", "twilio_exporter:app")):
-            db = WORK / f"throughput-{round_number}.sqlite3"
-            server = Gunicorn(app, args.workers, db)
+        for name, (app, labels) in runs.items():
+            db = WORK / f"throughput-{name}-{round_number}.sqlite3"
+            server = Gunicorn(app, args.workers, db, labels)
             try:
                 wrk(warm_lua, 1, args.connections)
                 result, largest = largest_size_during(Path(f"{db}-wal"), wrk, main_lua, args.seconds, args.connections)
@@ -230,18 +236,26 @@ def throughput(args, main_lua, warm_lua):
     return rates, bad, wal_bytes
 
 
-def populate(db, messages):
-    """Fill a state file with tracked messages, as apply_callbacks would leave them."""
+def label_sets(count):
+    """Breakdown label sets ("\taccount=…\tcountry=…") with every label at its default cap of 100 values."""
+    return [f"\taccount=AC{n % 100:032x}\tmessaging_service=MG{n // 10 % 100:032x}\tsender=+1555765{n % 100:04d}"
+            f"\tcountry={chr(65 + n // 10 % 100 // 26)}{chr(65 + n // 10 % 26)}" for n in range(count)]
+
+
+def populate(db, messages, labels=("",)):
+    """Fill a state file with tracked messages spread over label sets, as apply_callbacks would leave them."""
     conn = te.open_state(str(db))
     now = time.time()
     statuses = ("delivered",) * 17 + ("undelivered", "undelivered", "sent")
     with te.transaction(conn):
-        conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?)", (
-            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05) for n in range(messages)))
-        for status in set(statuses):
-            count = sum(1 for n in range(20) if statuses[n] == status) * messages // 20
-            te.bump(conn, {("twilio_message_status_gauge", status): count,
-                           ("twilio_message_callback_total", status): count})
+        conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?, ?)", (
+            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05, labels[n % len(labels)])
+            for n in range(messages)))
+        bumps = collections.Counter(statuses[n % 20] + labels[n % len(labels)] for n in range(messages))
+        te.bump(conn, {(name, label): count for label, count in bumps.items()
+                       for name in ("twilio_message_status_gauge", "twilio_message_callback_total")})
+        conn.executemany("INSERT OR IGNORE INTO label_value VALUES (?, ?)", [
+            tuple(pair.split("=")) for label_set in labels for pair in label_set.split("\t")[1:]])
     conn.close()
 
 
@@ -301,7 +315,17 @@ def main():
 
     scrapes, rss, sizes = {}, None, {}
     for tracked in args.tracked:
-        print(f"scrapes with {tracked:,} tracked messages", flush=True)
+        print(f"scrapes with {tracked:,} tracked messages, with and without all four labels at their cap", flush=True)
+        db = WORK / f"tracked-labelled-{tracked}.sqlite3"
+        populate(db, tracked, label_sets(1000))
+        server = Gunicorn("twilio_exporter:app", args.workers, db, ALL_LABELS)
+        try:
+            scrape_ms(10)
+            scrapes["labelled", tracked] = scrape_ms(20 if smoke else 100)
+            body = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=10).read().decode()
+            series = sum(1 for line in body.splitlines() if line.startswith("twilio_message_"))
+        finally:
+            server.stop()
         db = WORK / f"tracked-{tracked}.sqlite3"
         populate(db, tracked)
         server = Gunicorn("twilio_exporter:app", args.workers, db)
@@ -327,14 +351,20 @@ def main():
     sizes["after"] = db.stat().st_size
 
     ceiling, exporter = statistics.median(rates["ceiling"]), statistics.median(rates["exporter"])
-    # Each round's pair ran back to back, under the same load from the rest of the machine.
+    # Each round's runs were back to back, under the same load from the rest of the machine.
     ratios = [mine / theirs for mine, theirs in zip(rates["exporter"], rates["ceiling"])]
+    labelled_ratios = [mine / theirs for mine, theirs in zip(rates["labelled"], rates["ceiling"])]
+    drops = [plain - labelled for plain, labelled in zip(ratios, labelled_ratios)]
     small, large = args.tracked
     rows = [
         ("throughput: ceiling (bare WSGI)", f"{ceiling:,.0f} req/s", f"non-2xx or errors: {bad['ceiling']}"),
         ("throughput: exporter", f"{exporter:,.0f} req/s", f"non-2xx or errors: {bad['exporter']}"),
         ("throughput ratio exporter/ceiling", f"{statistics.median(ratios):.2f}",
          "median of the rounds' ratios: " + ", ".join(f"{ratio:.2f}" for ratio in ratios) + "; target >= 0.60"),
+        ("throughput ratio, all four labels on", f"{statistics.median(labelled_ratios):.2f}",
+         "rounds: " + ", ".join(f"{ratio:.2f}" for ratio in labelled_ratios) + f"; non-2xx or errors: {bad['labelled']}"),
+        ("ratio lost to the labels", f"{statistics.median(drops):.2f}",
+         "median of the rounds' differences: " + ", ".join(f"{drop:.2f}" for drop in drops) + "; target <= 0.05"),
         ("Event Streams, batches of 20 events", f"{events['rps'] * 20:,.0f} events/s",
          f"{events['rps']:,.0f} req/s; non-2xx or errors: {events['non2xx'] + events['errors']}"),
         ("Event Streams, one batch of 100 events", f"{statistics.median(hundreds):.1f} ms",
@@ -345,6 +375,10 @@ def main():
         (f"/metrics scrape, {small:,} tracked messages", f"{scrapes[small]:.2f} ms", "median"),
         (f"/metrics scrape, {large:,} tracked messages", f"{scrapes[large]:.2f} ms",
          f"{scrapes[large] / scrapes[small]:.2f}x the small one; target <= 2x"),
+        (f"/metrics scrape, {small:,} tracked, all four labels at their cap", f"{scrapes['labelled', small]:.2f} ms",
+         f"median; 1,000 label sets, {series:,} twilio_message_* samples"),
+        (f"/metrics scrape, {large:,} tracked, all four labels at their cap", f"{scrapes['labelled', large]:.2f} ms",
+         f"{scrapes['labelled', large] / scrapes['labelled', small]:.2f}x the small one; target <= 2x"),
         (f"RSS per worker after {large:,} tracked", f"{rss:.1f} MB", "largest worker; target <= 40 MB"),
         ("WAL under full load", f"{wal_bytes / 1e6:.2f} MB",
          f"largest seen in any round; emptied every {te.CHECKPOINT_INTERVAL_SECONDS} s"),
