@@ -171,7 +171,7 @@ def test_health_answers_ok_json_and_head_answers_with_no_body():
 def test_health_of_a_fresh_exporter_says_what_it_runs_with_and_tracks_nothing(monkeypatch):
     assert json.loads(call("/health")[2]) == {
         "status": "ok", "signatures": "checked", "state": te.DB_PATH, "retention_seconds": te.RETENTION_SECONDS,
-        "tracked_messages": 0, "tracked_calls": 0}
+        "tracked_messages": 0, "tracked_calls": 0, "labels": {}}
     monkeypatch.setattr(te, "AUTH_TOKENS", ())
     assert json.loads(call("/health")[2])["signatures"] == "NOT CHECKED: TWILIO_AUTH_TOKEN is not set"
 
@@ -1363,6 +1363,7 @@ def test_each_chosen_label_breaks_the_counts_down_and_a_message_keeps_the_labels
 def test_a_new_label_set_has_every_status_at_zero_from_its_first_callback(labels):
     labels("sender")
     message(sid("SM", 1403), "sent", From=SENDER)
+    assert json.loads(call("/health")[2])["labels"] == {"sender": {"values": 1, "limit": 100, "over_limit": False}}
     samples = scrape()
     for status in te.KINDS["message"].statuses:
         assert value(samples, "twilio_message_callback_total", status=status, sender=SENDER) == (status == "sent")
@@ -1412,6 +1413,7 @@ def test_past_the_limit_new_values_count_as_other_and_the_first_overflow_is_logg
     assert senders == {"+14155550000": 1, "+14155550001": 1, "other": 3}
     assert value(samples, "twilio_message_status_gauge", status="delivered", sender="+14155550000") == 1
     assert caplog.text.count("label sender has reached its limit of 2 values") == 1
+    assert json.loads(call("/health")[2])["labels"] == {"sender": {"values": 2, "limit": 2, "over_limit": True}}
 
 
 def label_values(samples, label):

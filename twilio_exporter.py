@@ -1255,6 +1255,8 @@ def health(full):
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
         tracked = dict(conn.execute(
             "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
+        label_values = {name: (count, other) for name, count, other in conn.execute(
+            "SELECT name, count(*) - max(value = 'other'), max(value = 'other') FROM label_value GROUP BY name")}
     if not full:
         return answer(200, {"status": "ok"})
     return answer(200, {
@@ -1263,6 +1265,9 @@ def health(full):
         "state": DB_PATH,
         "retention_seconds": RETENTION_SECONDS,
         **{f"tracked_{kind}s": int(tracked.get(f"twilio_{kind}_status_gauge", 0)) for kind in KINDS},
+        # Each breakdown label's distinct values so far, and whether later ones now count as "other".
+        "labels": {name: {"values": label_values.get(name, (0, 0))[0], "limit": LABEL_LIMIT,
+                          "over_limit": bool(label_values.get(name, (0, 0))[1])} for name in LABELS},
     })
 
 
