@@ -1372,7 +1372,8 @@ def test_a_new_label_set_has_every_status_at_zero_from_its_first_callback(labels
 
 @pytest.mark.parametrize("to, country", [
     ("+447700900123", "GB"), ("+14155550100", "US"), ("+14165550100", "CA"), ("whatsapp:+447700900123", "GB"),
-    ("+33612345678", "FR"), ("garbage", "unknown"), ("+999123", "unknown"), ("", "unknown"), ("+" + "1" * 60, "unknown"),
+    ("+33612345678", "FR"), ("garbage", "unknown"), ("+999123", "unknown"), ("", "unknown"),
+    ("+" + "1" * 60, "unknown"),
 ])
 def test_the_country_is_the_destination_numbers(labels, to, country):
     labels("country")
@@ -1392,9 +1393,9 @@ def test_a_call_takes_twilios_to_country_and_has_no_messaging_service_label(labe
 
 def test_events_carry_the_same_labels_as_callbacks(labels):
     labels("account", "messaging_service", "sender", "country")
+    parameters = {"CallStatus": "completed", "From": SENDER, "To": "+14165550100", "AccountSid": ACCOUNT}
     assert signed_events([message_event(sid("SM", 1407), "sent", messagingServiceSid=SERVICE, to="+447700900123"),
-                          call_event(sid("CA", 1407), "completed", {"CallStatus": "completed", "From": SENDER,
-                                                                     "To": "+14165550100", "AccountSid": ACCOUNT})])[0] == 200
+                          call_event(sid("CA", 1407), "completed", parameters)])[0] == 200
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent", account=ACCOUNT, messaging_service=SERVICE,
                  sender="+11234567890", country="GB") == 1
@@ -1891,7 +1892,8 @@ def traffic(messages, calls, first=0):
 def assert_exact_counts(samples, messages, calls, **labels):
     """The counters and gauges equal the distinct callbacks of traffic(messages, calls), in one label set if given."""
     undelivered = len(range(0, messages, 5))
-    for name, status, count in (("callback_total", "sent", messages), ("callback_total", "delivered", messages - undelivered),
+    for name, status, count in (("callback_total", "sent", messages),
+                                ("callback_total", "delivered", messages - undelivered),
                                 ("callback_total", "undelivered", undelivered), ("status_gauge", "sent", 0),
                                 ("status_gauge", "delivered", messages - undelivered),
                                 ("status_gauge", "undelivered", undelivered)):

@@ -247,7 +247,7 @@ class Kind:
     buckets: tuple
     error_statuses: frozenset = frozenset()
     event_types: tuple = ()   # (Event Streams type, the status it means) of this kind's status events
-    label_names: tuple = ("account", "sender", "country")  # the breakdown labels that apply to this kind
+    label_names: tuple = ()   # the breakdown labels (of LABEL_NAMES) that apply to this kind
 
     @cached_property
     def statuses(self):
@@ -299,6 +299,7 @@ KINDS = {kind.name: kind for kind in (
         timed_status="completed",
         timing_field="CallDuration",  # seconds; "Duration" is billed minutes
         buckets=(5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+        label_names=("account", "sender", "country"),
         # The "webhook." names are those from before 2024-02-28, which may still arrive.
         event_types=tuple((f"com.twilio.voice.{infix}status-callback.call.{event}", status)
                           for infix in ("", "webhook.") for event, status in (
@@ -603,11 +604,11 @@ def parse_inbox_line(line):
         if FIELDS_BY_VERSION.get(fields[0]) != len(fields):
             return None, f"of a format this release does not read (version {fields[0][:8]!r}, {len(fields)} fields)"
         _, when, kind, *rest = fields
-        rest[4:] = [tuple(rest[4:]) or NO_LABELS]
+        rest = (*rest[:4], tuple(rest[4:]) or NO_LABELS)  # the labels as one field; none before version 3
         callback = new_callback(float(when), KINDS[kind], *rest)
     except (ValueError, KeyError) as error:  # UnicodeDecodeError is a ValueError
         return None, f"not countable ({type(error).__name__}: {str(error)[:80]})"
-    if list(callback[2:]) != rest:  # a value the write side would never have let through
+    if callback[2:] != rest:  # a value the write side would never have let through
         return None, "not countable (a value out of its known shape)"
     return callback, None
 
@@ -730,9 +731,10 @@ def prune(conn, now):
               "ORDER BY first_seen, kind, sid LIMIT ?")  # the same rows twice in one transaction
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
     with transaction(conn):
-        expired = conn.execute(f"SELECT kind, status, labels, count(*) FROM ({oldest}) GROUP BY kind, status, labels",
-                               window).fetchall()
-        bump(conn, {(f"twilio_{kind}_status_gauge", status + labels): -count for kind, status, labels, count in expired})
+        expired = conn.execute(f"SELECT kind, status, labels, count(*) FROM ({oldest}) "
+                               "GROUP BY kind, status, labels", window).fetchall()
+        bump(conn, {(f"twilio_{kind}_status_gauge", status + labels): -count
+                    for kind, status, labels, count in expired})
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}))", window)
     if expired:
         # Give the freed pages back to the disk. Only executescript steps this pragma to the end.
@@ -1017,12 +1019,12 @@ class StateCollector:
             gauge = GaugeMetricFamily(f"twilio_{kind.name}_status_gauge",
                                       f"{kind.name.capitalize()}s whose latest status is `status`, "
                                       "among those first seen within the retention window.", labels=["status", *names])
-            counts = labelled(rows, (callbacks.name + "_total", gauge.name), names)
+            total = callbacks.name + "_total"  # the family's name lacks it
+            counts = labelled(rows, (total, gauge.name), names)
             # Every status of every label set seen, so that ratios work from a new sender's first callback.
             for label_set in sorted({key[2:] for key in counts}) if names else [()]:
                 for status in kind.statuses:
-                    callbacks.add_metric([status, *label_set], counts.get((callbacks.name + "_total", status,
-                                                                           *label_set), 0))
+                    callbacks.add_metric([status, *label_set], counts.get((total, status, *label_set), 0))
                     gauge.add_metric([status, *label_set], counts.get((gauge.name, status, *label_set), 0))
             cumulative, buckets = 0, []
             for bound in [str(float(bound)) for bound in kind.buckets] + ["+Inf"]:

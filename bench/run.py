@@ -152,7 +152,8 @@ class Gunicorn:
     """gunicorn with the production config, serving one app on PORT."""
 
     def __init__(self, app, workers, db, labels=""):
-        env = {**os.environ, "TWILIO_EXPORTER_LABELS": labels, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_EXPORTER_BIND": f"127.0.0.1:{PORT}",
+        env = {**os.environ, "TWILIO_EXPORTER_LABELS": labels, "TWILIO_AUTH_TOKEN": TOKEN,
+               "TWILIO_EXPORTER_BIND": f"127.0.0.1:{PORT}",
                "TWILIO_EXPORTER_WORKERS": str(workers), "TWILIO_EXPORTER_DB": str(db),
                "TWILIO_EXPORTER_LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(WORK / "metrics"),
                "HOME": str(WORK), "PYTHONPATH": str(ROOT)}
@@ -362,7 +363,8 @@ def main():
         ("throughput ratio exporter/ceiling", f"{statistics.median(ratios):.2f}",
          "median of the rounds' ratios: " + ", ".join(f"{ratio:.2f}" for ratio in ratios) + "; target >= 0.60"),
         ("throughput ratio, all four labels on", f"{statistics.median(labelled_ratios):.2f}",
-         "rounds: " + ", ".join(f"{ratio:.2f}" for ratio in labelled_ratios) + f"; non-2xx or errors: {bad['labelled']}"),
+         "rounds: " + ", ".join(f"{ratio:.2f}" for ratio in labelled_ratios)
+         + f"; non-2xx or errors: {bad['labelled']}"),
         ("ratio lost to the labels", f"{statistics.median(drops):.2f}",
          "median of the rounds' differences: " + ", ".join(f"{drop:.2f}" for drop in drops) + "; target <= 0.05"),
         ("Event Streams, batches of 20 events", f"{events['rps'] * 20:,.0f} events/s",
