@@ -1381,6 +1381,36 @@ def test_the_country_is_the_destination_numbers(labels, to, country):
     assert value(scrape(), "twilio_message_callback_total", status="sent", country=country) == 1
 
 
+def library_country(number):
+    """The country phonenumbers itself gives a number: parse, then its region or its calling code's main one."""
+    import phonenumbers
+    try:
+        parsed = phonenumbers.parse(number.rpartition(":")[2], None)
+    except phonenumbers.NumberParseException:
+        return "unknown"
+    region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(parsed.country_code)
+    return region if re.fullmatch("[A-Z]{2}", region) and region != "ZZ" else "unknown"
+
+
+@settings(max_examples=examples(2000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=st.from_regex(r"(whatsapp:)?\+[0-9]{0,17}", fullmatch=True) | st.text(max_size=20))
+def test_the_country_is_always_the_one_phonenumbers_gives_though_most_numbers_skip_its_parsing(labels, number):
+    labels("country")
+    te.NANP_REGIONS.clear()  # what earlier numbers taught it
+    assert te.country_of.__wrapped__(number) == library_country(number)
+
+
+def test_a_nanp_number_takes_the_region_a_valid_number_of_its_area_code_showed(labels):
+    labels("country")
+    te.NANP_REGIONS.clear()
+    invalid = "+14160000000"  # a Toronto area code, exchange 000: no region's plan has it
+    assert library_country(invalid) == "US"  # phonenumbers falls back to +1's main country
+    assert te.country_of.__wrapped__(invalid) == "US"
+    assert te.country_of.__wrapped__("+14165550100") == "CA" == library_country("+14165550100")
+    assert te.country_of.__wrapped__(invalid) == "CA"
+    assert te.NANP_REGIONS == {"416": "CA"}
+
+
 def test_a_call_takes_twilios_to_country_and_has_no_messaging_service_label(labels):
     labels("messaging_service", "sender", "country")
     voice(sid("CA", 1405), "completed", From=SENDER, To="+14155550100", ToCountry="CA", CallDuration="5")
@@ -1993,6 +2023,28 @@ def test_counts_per_label_set_are_exact_across_workers_under_retried_load_and_si
     assert_exact_counts(samples, 150, 50, sender=OTHER_SENDER, country="CA")
     assert value(samples, "twilio_call_duration_seconds_sum") == 30 * 100
     assert label_values(samples, "sender") == {SENDER, OTHER_SENDER}
+
+
+@pytest.mark.server
+def test_the_label_limit_holds_across_workers_and_a_restart_and_its_overflow_is_logged_once(gunicorn):
+    settings = {"TWILIO_EXPORTER_LABELS": "sender", "TWILIO_EXPORTER_LABEL_LIMIT": "3"}
+    server = gunicorn(**settings)
+    send_all(server.url, [("/webhooks/message", {"MessageSid": sid("SM", 1600 + number), "MessageStatus": "sent",
+                                                 "From": f"+1415555{number % 10:04d}"}) for number in range(60)])
+    senders = label_values(server.metrics(), "sender")  # which three came first is the race's
+    assert len(senders) == 4 and "other" in senders
+    server.stop()
+    server = gunicorn(**settings)
+    send_all(server.url, [("/webhooks/message", {"MessageSid": sid("SM", 1700 + number), "MessageStatus": "sent",
+                                                 "From": f"+1416555{number:04d}"}) for number in range(20)])
+    samples = server.metrics()
+    assert label_values(samples, "sender") == senders  # the same three, and the rest, all 20 new ones, are other
+    assert value(samples, "twilio_message_callback_total", status="sent", sender="other") >= 20
+    assert sum(value(samples, "twilio_message_callback_total", status="sent", sender=sender)
+               for sender in senders) == 80
+    server.stop()
+    logs = "".join(path.read_text() for path in Path(server.log.name).parent.glob("gunicorn-*.log"))
+    assert logs.count("label sender has reached its limit of 3 values") == 1
 
 
 @pytest.mark.server
