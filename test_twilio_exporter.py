@@ -407,6 +407,30 @@ def test_a_locked_state_file_turns_webhooks_to_503_and_what_was_answered_200_is_
     assert value(samples, "twilio_message_status_gauge", status="sent") == 1
 
 
+def test_waiting_out_the_lock_while_other_workers_move_the_inboxes_in_is_no_failure_and_a_held_lock_is(
+        state, monkeypatch):
+    conn, real = te.open_state(str(state)), te.move_inboxes_in
+
+    def locked_out_while_another_worker_folds(conn, db_path):
+        other = te.open_state(db_path)
+        real(other, db_path)  # another worker's fold takes this worker's line too
+        other.close()
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(te, "move_inboxes_in", locked_out_while_another_worker_folds)
+    dead_workers_inbox(state, inbox_line(sid("SM", 1800), "sent"))
+    assert te.fold_inbox(conn) == 0
+
+    def locked_out(conn, db_path):
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(te, "move_inboxes_in", locked_out)
+    dead_workers_inbox(state, inbox_line(sid("SM", 1801), "sent"), name="99999.2")
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        te.fold_inbox(conn)  # nothing moved meanwhile: the lock is held by something else
+    conn.close()
+    monkeypatch.setattr(te, "move_inboxes_in", real)
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
+
+
 def test_a_full_disk_turns_webhooks_to_503_and_each_callback_is_counted_once_when_space_returns(monkeypatch):
     opened, original = [], te.open_state
     monkeypatch.setattr(te, "open_state", lambda path: opened.append(original(path)) or opened[-1])

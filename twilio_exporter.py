@@ -685,11 +685,26 @@ def inbox_files(db_path):
 def fold_inbox(conn):
     """Move the callbacks in the inbox files into the counts, about FOLD_BYTES at most; return the bytes read.
 
-    A file read to its end once its worker let it go is removed after the commit.
+    Every worker's fold reads every inbox file. So a fold that waited the whole BUSY_TIMEOUT_SECONDS
+    for the write lock while other workers' folds moved the inboxes on has not failed: they moved
+    its worker's lines too, or will next (under a heavy backlog four workers' folds queue for the
+    lock, and one could wait past the timeout and turn its webhooks to 503 for nothing).
     """
     db_path = conn.execute("PRAGMA database_list").fetchone()[2]  # the connection's own, whatever DB_PATH says
-    if set(inbox_files(db_path).items()) <= set(conn.execute("SELECT name, offset FROM inbox")):
+    positions = set(conn.execute("SELECT name, offset FROM inbox"))
+    if set(inbox_files(db_path).items()) <= positions:
         return 0  # nothing new: no write lock needed
+    try:
+        return move_inboxes_in(conn, db_path)
+    except sqlite3.OperationalError as error:
+        if str(error) != "database is locked" or set(conn.execute("SELECT name, offset FROM inbox")) == positions:
+            raise  # held by something that is not moving the inboxes in: a real failure
+        log.debug("waited out the lock while other workers moved the inboxes in: %s", error)
+        return 0
+
+
+def move_inboxes_in(conn, db_path):
+    """fold_inbox's one transaction; a file read to its end once its worker let it go is removed after the commit."""
     callbacks, read, finished = [], 0, []
     folder = os.path.dirname(db_path)
     with transaction(conn):
