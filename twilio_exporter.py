@@ -315,6 +315,7 @@ SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
 SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
 LABEL_VALUE_PATTERN = re.compile(r"[\x20-\x7e]{1,64}")  # printable ASCII: E.164, short codes, sender IDs, SIDs
+LABEL_VALUES_PATTERN = re.compile(r"(?:[\x20-\x7e]{1,64})?(?:\t(?:[\x20-\x7e]{1,64})?)*")  # each empty or good
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 
 
@@ -344,9 +345,10 @@ def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_L
     else:
         error_code = ""
     seconds = seconds if status == kind.timed_status and SECONDS_PATTERN.fullmatch(seconds) else ""
-    labels = tuple(value if not value or LABEL_VALUE_PATTERN.fullmatch(value) else "unknown" for value in labels)
     if len(labels) != len(LABEL_NAMES):
         raise ValueError(f"{len(labels)} label values, not {len(LABEL_NAMES)}")
+    if not LABEL_VALUES_PATTERN.fullmatch("\t".join(labels)):  # one check for all, as nearly all are good
+        labels = tuple(value if not value or LABEL_VALUE_PATTERN.fullmatch(value) else "unknown" for value in labels)
     return Callback(when, kind, sid, status, error_code, seconds, labels)
 
 
