@@ -2564,8 +2564,8 @@ def test_a_hanging_api_counts_as_an_error_after_the_timeout_and_names_it(fake_ap
 
 def test_a_scrape_with_no_poll_due_does_not_wait_for_the_write_lock(monkeypatch):
     monkeypatch.setattr(te, "ACCOUNT_SID", ACCOUNT)
-    with te.state() as conn, te.transaction(conn):
-        conn.executemany("INSERT INTO poll (operation, due) VALUES (?, ?)",
+    with te.state() as conn, te.transaction(conn):  # OR REPLACE: a poll thread an earlier test left may get here first
+        conn.executemany("INSERT OR REPLACE INTO poll (operation, due) VALUES (?, ?)",
                          [(operation, time.time() + 60) for operation in te.POLLS])
     writer = te.open_state(te.DB_PATH)
     te.wait_for_lock(writer.execute, "BEGIN IMMEDIATE")  # the upkeep thread may hold it for a moment
