@@ -1631,6 +1631,14 @@ def test_a_forwarded_https_scheme_and_host_make_the_signed_url():
                        environ=forwarded)[0] == 403
 
 
+def test_without_a_host_header_the_signed_url_is_the_server_name_and_port():
+    params = {"MessageSid": sid("SM", 38), "MessageStatus": "sent"}
+    bare = {"HTTP_HOST": "", "SERVER_NAME": "hooks.internal", "SERVER_PORT": "8080"}  # an HTTP/1.0 client
+    assert signed_post("/webhooks/message", params, url="http://hooks.internal:8080/webhooks/message",
+                       environ=bare)[0] == 200
+    assert signed_post("/webhooks/message", params, url="http://127.0.0.1/webhooks/message", environ=bare)[0] == 403
+
+
 @pytest.mark.parametrize("host", ["[", "example.com:port", "example.com:99999"])
 def test_a_host_header_that_makes_no_url_gets_403_not_500(host):
     code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 780), "MessageStatus": "sent"},
@@ -1739,6 +1747,12 @@ def test_good_settings_are_read_as_their_values(tmp_path, monkeypatch):
     assert module["DB_PATH"] == str(tmp_path / "s.sqlite3")
     assert (module["LABELS"], module["LABEL_LIMIT"]) == (("sender", "country"), 50)
     te.log.setLevel("INFO")  # the one logger, which that start-up set to DEBUG
+
+
+@pytest.mark.parametrize("address, port", [("[::1]:9464", "9464"), ("127.0.0.1:1", "1"), ("0.0.0.0:65535", "65535")])
+def test_a_metrics_listener_may_be_an_ipv6_address_and_any_port(address, port, tmp_path, monkeypatch):
+    module = start_up(monkeypatch, TWILIO_EXPORTER_METRICS_BIND=address, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert (module["METRICS_BIND"], module["METRICS_PORT"]) == (address, port)
 
 
 def test_the_defaults_are_the_documented_ones(tmp_path, monkeypatch):
