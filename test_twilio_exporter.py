@@ -1386,6 +1386,7 @@ def test_each_chosen_label_breaks_the_counts_down_and_a_message_keeps_the_labels
 
 def test_a_new_label_set_has_every_status_at_zero_from_its_first_callback(labels):
     labels("sender")
+    assert json.loads(call("/health")[2])["labels"] == {"sender": {"values": 0, "limit": 100, "over_limit": False}}
     message(sid("SM", 1403), "sent", From=SENDER)
     assert json.loads(call("/health")[2])["labels"] == {"sender": {"values": 1, "limit": 100, "over_limit": False}}
     samples = scrape()
@@ -1447,7 +1448,8 @@ def test_a_call_takes_twilios_to_country_and_has_no_messaging_service_label(labe
 
 def test_events_carry_the_same_labels_as_callbacks(labels):
     labels("account", "messaging_service", "sender", "country")
-    parameters = {"CallStatus": "completed", "From": SENDER, "To": "+14165550100", "AccountSid": ACCOUNT}
+    parameters = {"CallStatus": "completed", "From": SENDER, "To": "+14155550100", "ToCountry": "CA",
+                  "AccountSid": ACCOUNT}
     assert signed_events([message_event(sid("SM", 1407), "sent", messagingServiceSid=SERVICE, to="+447700900123"),
                           call_event(sid("CA", 1407), "completed", parameters)])[0] == 200
     samples = scrape()

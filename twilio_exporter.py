@@ -314,6 +314,8 @@ FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "completed", "
 SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
 SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
+# The form fields (a call event's parameters too) that callback_labels takes its values from.
+LABEL_FIELDS = ("AccountSid", "MessagingServiceSid", "From", "To", "ToCountry")
 LABEL_VALUE_PATTERN = re.compile(r"[\x20-\x7e]{1,64}")  # printable ASCII: E.164, short codes, sender IDs, SIDs
 LABEL_VALUES_PATTERN = re.compile(r"(?:[\x20-\x7e]{1,64})?(?:\t(?:[\x20-\x7e]{1,64})?)*")  # each empty or good
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
@@ -1187,8 +1189,7 @@ def form_callback(kind, form):
         return new_callback(time.time(), kind, first_field(form, kind.sid_fields),
                             first_field(form, kind.status_fields), form.get("ErrorCode", ""),
                             form.get(kind.timing_field, "") if kind.timing_field else "",
-                            callback_labels(kind, *(form.get(name, "") for name in (
-                                "AccountSid", "MessagingServiceSid", "From", "To", "ToCountry"))))
+                            callback_labels(kind, *(form.get(name, "") for name in LABEL_FIELDS)))
     except ValueError as error:
         raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]}: {error}") from None
 
@@ -1245,8 +1246,7 @@ def event_callback(event, arrival):
     parameters = request.get("parameters") if isinstance(request.get("parameters"), dict) else {}
     return new_callback(when, kind, text(data.get("sid")) or text(parameters.get("CallSid")),
                         text(parameters.get("CallStatus")) or type_status, "", text(parameters.get("CallDuration")),
-                        callback_labels(kind, text(data.get("accountSid")) or text(parameters.get("AccountSid")),
-                                        "", *(text(parameters.get(name)) for name in ("From", "To", "ToCountry"))))
+                        callback_labels(kind, *(text(parameters.get(name)) for name in LABEL_FIELDS)))
 
 
 def event_type_label(event_type):
