@@ -1656,6 +1656,16 @@ def test_the_signature_algorithm_named_in_the_settings_header_is_honoured():
     settings = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"}
     assert call("/webhooks/message", "POST", body, {"X-Twilio-Signature": sha256, **settings})[0] == 200
     assert call("/webhooks/message", "POST", body, {"X-Twilio-Signature": sha256})[0] == 403
+    # Signed over the URL with its port, as some proxies pass it on: the validator's second try, in SHA-256 too
+    with_port = RequestValidator(TOKEN).compute_signature("http://127.0.0.1:80/webhooks/message", params, "HMAC_SHA256")
+    assert call("/webhooks/message", "POST", body, {"X-Twilio-Signature": with_port, **settings})[0] == 200
+
+
+def test_a_form_body_of_exactly_the_limit_is_read():
+    params = {"MessageSid": sid("SM", 39), "MessageStatus": "sent", "Padding": ""}
+    params["Padding"] = "x" * (te.MAX_BODY_BYTES - len(urllib.parse.urlencode(params)))
+    assert len(urllib.parse.urlencode(params)) == te.MAX_BODY_BYTES
+    assert signed_post("/webhooks/message", params)[0] == 200
 
 
 def test_without_a_token_unsigned_callbacks_are_accepted(monkeypatch):
