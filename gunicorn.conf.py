@@ -55,6 +55,10 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = (os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
                                               or tempfile.mkdtemp(prefix=os.path.basename(_TEMPORARY_PREFIX)))
 metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+# Imported here, once, and not in child_exit: gunicorn 23 (Python 3.9) runs that hook inside its
+# SIGCHLD handler, so a second worker dying during the first import re-entered it half-done and
+# the ImportError stopped the master (seen as a hung SIGKILL test).
+from prometheus_client import multiprocess  # noqa: E402  (reads PROMETHEUS_MULTIPROC_DIR, set above)
 # gunicornc's control socket goes beside the metrics, not in a shared ~/.gunicorn.
 control_socket = os.path.join(metrics_dir, "gunicorn.ctl")
 
@@ -68,11 +72,13 @@ def on_starting(server):
 
 def child_exit(server, worker):
     """Drop a dead worker's live-gauge files, and any file it left empty (client_python#1199)."""
-    from prometheus_client import multiprocess
     multiprocess.mark_process_dead(worker.pid)
     for path in glob.glob(os.path.join(metrics_dir, f"*_{worker.pid}.db")):
-        if os.path.getsize(path) < 8:
-            os.remove(path)
+        try:
+            if os.path.getsize(path) < 8:
+                os.remove(path)
+        except FileNotFoundError:  # gone meanwhile: an exception here would stop the master
+            pass
 
 
 def on_exit(server):

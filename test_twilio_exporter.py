@@ -642,6 +642,38 @@ def test_child_exit_removes_a_dead_workers_empty_files_and_keeps_its_counts(tmp_
     assert sorted(path.name for path in tmp_path.iterdir()) == ["histogram_101.db"]
 
 
+@pytest.mark.server
+def test_child_exit_imports_nothing_so_a_second_death_inside_it_cannot_stop_the_master(tmp_path):
+    # gunicorn 23 runs child_exit inside its SIGCHLD handler, so a second worker's death can run it
+    # again before the first call returns. An import inside the hook was re-entered half-done, and
+    # the ImportError stopped the master. Here a second death comes at the k-th import the hook
+    # makes, for each k, in a fresh interpreter, with the config loaded afresh each time.
+    script = f"""
+import runpy, sys
+state = dict(inside=False, imports=0, at=0)
+class SecondDeathAtTheKthImport:
+    def find_spec(self, name, path=None, target=None):
+        if state["inside"]:
+            state["imports"] += 1
+            if state["imports"] == state["at"]:
+                state["inside"] = False
+                hooks["child_exit"](None, type("Worker", (), {{"pid": 2}}))
+                state["inside"] = True
+        return None
+sys.meta_path.insert(0, SecondDeathAtTheKthImport())
+for at in range(1, 40):
+    for name in [name for name in sys.modules if name.startswith("prometheus_client")]:
+        del sys.modules[name]
+    hooks = runpy.run_path({str(HERE / "gunicorn.conf.py")!r})
+    state.update(inside=True, imports=0, at=at)
+    hooks["child_exit"](None, type("Worker", (), {{"pid": 1}}))
+    state["inside"] = False
+"""
+    result = subprocess.run([sys.executable, "-c", script], env=clean_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path)),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
 # --- hostile clients ---
 
 WSGI_TEXT = st.text(st.characters(max_codepoint=255), max_size=40)
