@@ -1373,7 +1373,10 @@ def labels(monkeypatch):
     def choose(*names, limit=100):
         monkeypatch.setattr(te, "LABELS", tuple(name for name in te.LABEL_NAMES if name in names))
         monkeypatch.setattr(te, "LABEL_LIMIT", limit)
-        monkeypatch.setattr(te, "phonenumbers", phonenumbers, raising=False)
+        if "country" in names:  # as at start-up: imported only for the country
+            monkeypatch.setattr(te, "phonenumbers", phonenumbers, raising=False)
+        else:
+            monkeypatch.delattr(te, "phonenumbers", raising=False)
     return choose
 
 
