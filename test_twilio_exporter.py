@@ -600,15 +600,24 @@ def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_webhooks_answer_
 
 
 def test_one_move_reads_at_most_fold_bytes_across_all_the_inbox_files(state, monkeypatch):
-    lines = [inbox_line(sid("SM", 780 + number), "sent") for number in range(20)]
+    lines = [inbox_line(sid("SM", 780 + number), "sent") for number in range(30)]
     monkeypatch.setattr(te, "FOLD_BYTES", len(b"".join(lines[:10])) + 10)
-    dead_workers_inbox(state, *lines[:10], name="99999.1")
-    dead_workers_inbox(state, *lines[10:], name="99999.2")
+    for file in range(3):
+        dead_workers_inbox(state, *lines[10 * file:10 * file + 10], name=f"99999.{file}")
     conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
-    assert te.fold_inbox(conn) <= te.FOLD_BYTES
+    assert te.fold_inbox(conn) == te.FOLD_BYTES  # the first file, and 10 bytes of the second: no line
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (10,)
     conn.close()
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == 20
+    # a scrape moves one more FOLD_BYTES, the upkeep thread the rest: none is lost
+    wait_for(lambda: value(scrape(), "twilio_message_callback_total", status="sent") == 30)
+
+
+def test_a_whole_move_of_bytes_with_no_line_in_them_is_skipped_and_logged_not_read_forever(state, monkeypatch,
+                                                                                           caplog):
+    monkeypatch.setattr(te, "FOLD_BYTES", 100)
+    dead_workers_inbox(state, b"x" * 150, inbox_line(sid("SM", 810), "sent"))
+    wait_for(lambda: value(scrape(), "twilio_message_callback_total", status="sent") == 1)
+    assert "skipped 100 bytes at 0 holding no line at all" in caplog.text
 
 
 def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, monkeypatch):
