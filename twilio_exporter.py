@@ -317,7 +317,8 @@ SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
 # The form fields (a call event's parameters too) that callback_labels takes its values from.
 LABEL_FIELDS = ("AccountSid", "MessagingServiceSid", "From", "To", "ToCountry")
 LABEL_VALUE_PATTERN = re.compile(r"[\x20-\x7e]{1,64}")  # printable ASCII: E.164, short codes, sender IDs, SIDs
-LABEL_VALUES_PATTERN = re.compile(r"(?:[\x20-\x7e]{1,64})?(?:\t(?:[\x20-\x7e]{1,64})?)*")  # each empty or good
+# The label values tab-joined, each empty or of LABEL_VALUE_PATTERN: one check where nearly all are good.
+LABEL_VALUES_PATTERN = re.compile(rf"(?:{LABEL_VALUE_PATTERN.pattern})?(?:\t(?:{LABEL_VALUE_PATTERN.pattern})?)*")
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 
 
