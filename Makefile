@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv run test bench mutants smoke check-deploy clean
+.PHONY: venv run test postgresql bench mutants smoke check-deploy clean
 
 $(BIN)/.installed: setup.cfg
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Cannot make a virtualenv with $(PYTHON):" \
@@ -14,7 +14,7 @@ $(BIN)/.installed: setup.cfg
 	$(BIN)/pip install --quiet --upgrade pip
 	# setup.cfg lists the dependencies; pip takes them from there (the module is used in place).
 	$(BIN)/python -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); \
-	  e = p['options.extras_require']; print(p['options']['install_requires'] + e['test'] + e['country'])" > $(VENV)/requirements.txt
+	  e = p['options.extras_require']; print(p['options']['install_requires'] + e['test'] + e['country'] + e['postgres'])" > $(VENV)/requirements.txt
 	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt
 	touch $@
 
@@ -23,8 +23,15 @@ venv: $(BIN)/.installed
 run: $(BIN)/.installed
 	$(BIN)/gunicorn -c gunicorn.conf.py twilio_exporter:app
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed postgresql
 	$(BIN)/python -m pytest
+
+# The suite starts PostgreSQL servers of its own with Debian's postgresql package, installed when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && echo "installing Debian's postgresql package for the tests" && apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; } \
+	  || { echo "make test needs PostgreSQL's programs: sudo apt-get install postgresql" >&2; exit 1; }
 
 # The exporter against a bare WSGI ceiling with wrk; BENCH_ARGS=--smoke for a tiny run that only proves it works.
 bench: $(BIN)/.installed

@@ -49,13 +49,78 @@ FORM = "application/x-www-form-urlencoded"
 
 # --- helpers ---
 
+def pytest_generate_tests(metafunc):
+    """A test marked `stores` runs once on each store: a SQLite file, and a PostgreSQL database."""
+    if metafunc.definition.get_closest_marker("stores"):
+        metafunc.parametrize("store", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def store(request):
+    """Which store a test runs on: SQLite unless it is marked `stores`."""
+    return getattr(request, "param", "sqlite")
+
+
 @pytest.fixture(autouse=True)
-def state(tmp_path, monkeypatch):
-    """A fresh state file and one auth token for every in-process test."""
-    monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "state.sqlite3"))
+def state(tmp_path, monkeypatch, store, request):
+    """A fresh store (a state file, or a database) and one auth token for every in-process test."""
+    if store == "postgres":
+        monkeypatch.setattr(te, "DB_PATH", request.getfixturevalue("postgres").database())
+        monkeypatch.setattr(te, "INBOX_DIR", str(tmp_path))
+    else:
+        monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "state.sqlite3"))
     monkeypatch.setattr(te, "AUTH_TOKENS", (TOKEN,))
     monkeypatch.setattr(te, "PUBLIC_URL", "")
     return tmp_path / "state.sqlite3"
+
+
+class Postgres:
+    """A PostgreSQL server of this machine's, on a free loopback port, in a folder of its own.
+
+    As root (in CI), it runs as the postgres user, since initdb refuses root.
+    """
+
+    def __init__(self, folder):
+        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]  # Debian's postgresql package
+        self.folder, self.port, self.databases = folder, free_port(), 0
+        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_owner:
+            shutil.chown(folder, "postgres")
+        self.run("initdb", "-D", folder / "data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self.start()
+
+    def run(self, program, *args):
+        subprocess.run([*self.as_owner, self.bin / program, *map(str, args)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self):
+        self.run("pg_ctl", "-D", self.folder / "data", "-l", self.folder / "log", "-w", "-o",
+                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                 "-c max_connections=300", "start")
+
+    def stop(self, mode="fast"):
+        self.run("pg_ctl", "-D", self.folder / "data", "-m", mode, "-w", "stop")
+
+    def url(self, database="postgres"):
+        return f"postgresql://postgres:secret-password@127.0.0.1:{self.port}/{database}"
+
+    def database(self):
+        """A new, empty database's URL."""
+        import psycopg
+        self.databases += 1
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE exporter_{self.databases}")
+        return self.url(f"exporter_{self.databases}")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the session's tests; each takes a database of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="twilio_exporter-test-postgres-"))  # pytest's are closed to postgres
+    server = Postgres(folder)
+    yield server
+    server.stop("immediate")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def call(path, method="GET", body=b"", headers=None, query="", content_type=FORM, environ=None):
@@ -149,11 +214,13 @@ def sid(prefix, number):
 
 # --- endpoints ---
 
+@pytest.mark.stores
 def test_a_signed_message_callback_is_answered_200_with_no_body_and_counted():
     assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 1), "MessageStatus": "sent"})[::2] == (200, b"")
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
+@pytest.mark.stores
 def test_a_signed_call_callback_is_counted():
     assert voice(sid("CA", 1), "ringing") == 200
     samples = scrape()
@@ -176,6 +243,7 @@ def test_health_of_a_fresh_exporter_says_what_it_runs_with_and_tracks_nothing(mo
     assert json.loads(call("/health")[2])["signatures"] == "NOT CHECKED: TWILIO_AUTH_TOKEN is not set"
 
 
+@pytest.mark.stores
 def test_health_reports_the_true_tracked_messages_and_calls():
     for number in range(3):
         message(sid("SM", 900 + number), "sent")
@@ -322,6 +390,7 @@ def test_every_rejection_logs_one_line_with_its_reason_the_remote_address_and_ne
     assert not any(TOKEN in line or "wrong-token" in line for line in caplog.text.splitlines())
 
 
+@pytest.mark.stores
 def test_rejected_requests_change_no_callback_count():
     before = scrape()
     call("/webhooks/message", "POST", b"MessageSid=SM1&MessageStatus=sent", content_type="text/plain")
@@ -411,19 +480,19 @@ def test_waiting_out_the_lock_while_other_workers_move_the_inboxes_in_is_no_fail
         state, monkeypatch):
     conn, real = te.open_state(str(state)), te.move_inboxes_in
 
-    def locked_out_while_another_worker_folds(conn, db_path):
-        other = te.open_state(db_path)
-        real(other, db_path)  # another worker's fold takes this worker's line too
+    def locked_out_while_another_worker_folds(conn, prefix):
+        other = te.open_state(conn.target)
+        real(other, prefix)  # another worker's fold takes this worker's line too
         other.close()
         raise sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(te, "move_inboxes_in", locked_out_while_another_worker_folds)
-    dead_workers_inbox(state, inbox_line(sid("SM", 1800), "sent"))
+    dead_workers_inbox(inbox_line(sid("SM", 1800), "sent"))
     assert te.fold_inbox(conn) == 0
 
-    def locked_out(conn, db_path):
+    def locked_out(conn, prefix):
         raise sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(te, "move_inboxes_in", locked_out)
-    dead_workers_inbox(state, inbox_line(sid("SM", 1801), "sent"), name="99999.2")
+    dead_workers_inbox(inbox_line(sid("SM", 1801), "sent"), name="99999.2")
     with pytest.raises(sqlite3.OperationalError, match="database is locked"):
         te.fold_inbox(conn)  # nothing moved meanwhile: the lock is held by something else
     conn.close()
@@ -450,6 +519,7 @@ def test_a_full_disk_turns_webhooks_to_503_and_each_callback_is_counted_once_whe
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1 + answered.count(200) + 1
 
 
+@pytest.mark.stores
 def test_callbacks_from_many_threads_are_each_counted_once():
     callbacks = [(sid("SM", 500 + number % 40), "sent") for number in range(80)]
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
@@ -460,14 +530,19 @@ def test_callbacks_from_many_threads_are_each_counted_once():
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 40
 
 
-def inbox_files(state):
-    """The inbox files beside the state file."""
-    return sorted(path for path in state.parent.iterdir() if ".inbox." in path.name)
+def inbox_prefix():
+    """The start of the inbox files' paths."""
+    return te.store_class(te.DB_PATH).inbox_prefix(te.DB_PATH)
 
 
-def dead_workers_inbox(state, *lines, name="99999.1"):
+def inbox_files():
+    """The inbox files of the store of the test."""
+    return sorted(Path(os.path.dirname(inbox_prefix())) / name for name in te.inbox_files(inbox_prefix()))
+
+
+def dead_workers_inbox(*lines, name="99999.1"):
     """An inbox file as a worker killed after writing these lines leaves it: unlocked."""
-    path = state.parent / f"{state.name}.inbox.{name}"
+    path = Path(inbox_prefix() + name)
     # Whole or not at all: an upkeep thread that found it empty would take it as done and remove it.
     path.with_name(path.name + ".new").write_bytes(b"".join(lines))
     path.with_name(path.name + ".new").rename(path)
@@ -485,25 +560,28 @@ def signed_line(*fields):
     return b"\n%s\t%08x\n" % (record, zlib.crc32(record))
 
 
+@pytest.mark.stores
 def test_a_callback_written_by_a_worker_killed_before_answering_counts_once_with_its_retry(state):
-    dead_workers_inbox(state, inbox_line(sid("SM", 700), "delivered"))
+    dead_workers_inbox(inbox_line(sid("SM", 700), "delivered"))
     assert message(sid("SM", 700), "delivered") == 200  # Twilio's retry, as no 200 came
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="delivered") == 1
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 1
 
 
+@pytest.mark.stores
 def test_the_unfinished_line_of_a_worker_killed_while_writing_is_skipped_and_logged(state, caplog):
-    dead_workers_inbox(state, inbox_line(sid("SM", 701), "sent"), inbox_line(sid("SM", 702), "sent")[:30])
+    dead_workers_inbox(inbox_line(sid("SM", 701), "sent"), inbox_line(sid("SM", 702), "sent")[:30])
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 1
     assert "skipped the 29-byte unfinished line a worker was writing as it died" in caplog.text
 
 
+@pytest.mark.stores
 def test_a_damaged_line_is_logged_and_skipped_and_the_lines_around_it_are_counted(state, caplog):
     first = inbox_line(sid("SM", 703), "sent")
     damaged = inbox_line(sid("SM", 704), "sent").replace(sid("SM", 704).encode(), sid("SM", 714).encode())  # valid but for its CRC
-    dead_workers_inbox(state, first, damaged, inbox_line(sid("SM", 705), "sent"))
+    dead_workers_inbox(first, damaged, inbox_line(sid("SM", 705), "sent"))
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 2
     assert value(samples, "twilio_message_status_gauge", status="sent") == 2
@@ -514,9 +592,10 @@ def test_a_damaged_line_is_logged_and_skipped_and_the_lines_around_it_are_counte
     (),      # release 0.1: no version field, then time, kind, SID, status, error code, seconds
     ("2",),  # version 2: the same fields after the version, no labels
 ])
+@pytest.mark.stores
 def test_a_line_written_by_an_earlier_release_is_counted_after_an_upgrade(state, labels, version):
     labels("sender")
-    dead_workers_inbox(state, signed_line(*version, repr(time.time() - 5), "message", sid("SM", 790), "sent", "", ""),
+    dead_workers_inbox(signed_line(*version, repr(time.time() - 5), "message", sid("SM", 790), "sent", "", ""),
                        signed_line(*version, repr(time.time()), "message", sid("SM", 790), "undelivered", "30007", ""),
                        signed_line(*version, repr(time.time()), "call", sid("CA", 790), "completed", "", "42"))
     samples = scrape()
@@ -546,7 +625,7 @@ def test_no_single_line_can_stop_the_lines_around_it_being_counted(state, fields
     number = time.time_ns()
     before = value(scrape(), "twilio_call_callback_total", status="ringing")
     poison = signed_line(*(field.replace("\t", " ").replace("\n", " ") for field in fields))
-    dead_workers_inbox(state, inbox_line(sid("CA", 2 * number + 1), "ringing", "call"), poison,
+    dead_workers_inbox(inbox_line(sid("CA", 2 * number + 1), "ringing", "call"), poison,
                        inbox_line(sid("CA", 2 * number + 2), "ringing", "call"), name=f"1.{number}")
     assert value(scrape(), "twilio_call_callback_total", status="ringing") == before + 2
 
@@ -571,8 +650,9 @@ def test_a_line_cut_short_by_a_full_disk_answers_503_and_never_spoils_the_next_o
     assert "damaged (its checksum does not match)" in caplog.text
 
 
+@pytest.mark.stores
 def test_a_failed_move_commits_nothing_and_the_next_counts_every_line_once(state, monkeypatch):
-    dead_workers_inbox(state, inbox_line(sid("SM", 706), "sent"), inbox_line(sid("SM", 707), "failed"))
+    dead_workers_inbox(inbox_line(sid("SM", 706), "sent"), inbox_line(sid("SM", 707), "failed"))
 
     def failing(conn, callbacks):
         conn.execute("SELECT * FROM no_such_table")
@@ -603,11 +683,12 @@ def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_webhooks_answer_
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
+@pytest.mark.stores
 def test_one_move_reads_at_most_fold_bytes_across_all_the_inbox_files(state, monkeypatch):
     lines = [inbox_line(sid("SM", 780 + number), "sent") for number in range(30)]
     monkeypatch.setattr(te, "FOLD_BYTES", len(b"".join(lines[:10])) + 10)
     for file in range(3):
-        dead_workers_inbox(state, *lines[10 * file:10 * file + 10], name=f"99999.{file}")
+        dead_workers_inbox(*lines[10 * file:10 * file + 10], name=f"99999.{file}")
     conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
     assert te.fold_inbox(conn) == te.FOLD_BYTES  # the first file, and 10 bytes of the second: no line
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (10,)
@@ -619,19 +700,20 @@ def test_one_move_reads_at_most_fold_bytes_across_all_the_inbox_files(state, mon
 def test_a_whole_move_of_bytes_with_no_line_in_them_is_skipped_and_logged_not_read_forever(state, monkeypatch,
                                                                                            caplog):
     monkeypatch.setattr(te, "FOLD_BYTES", 100)
-    dead_workers_inbox(state, b"x" * 150, inbox_line(sid("SM", 810), "sent"))
+    dead_workers_inbox(b"x" * 150, inbox_line(sid("SM", 810), "sent"))
     wait_for(lambda: value(scrape(), "twilio_message_callback_total", status="sent") == 1)
     assert "skipped 100 bytes at 0 holding no line at all" in caplog.text
 
 
+@pytest.mark.stores
 def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, monkeypatch):
     monkeypatch.setattr(te, "INBOX_ROTATE_BYTES", 500)
-    dead = dead_workers_inbox(state, inbox_line(sid("SM", 708), "sent"))
+    dead = dead_workers_inbox(inbox_line(sid("SM", 708), "sent"))
     for number in range(40):
         assert message(sid("SM", 710 + number), "sent") == 200
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 41
     # Each file is removed once read to its end and let go by its worker; the worker's own stays.
-    assert inbox_files(state) == [Path(te._inbox.path)]
+    assert inbox_files() == [Path(te._inbox.path)]
     assert not dead.exists()
     assert message(sid("SM", 750), "sent") == 200
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 42
@@ -844,6 +926,7 @@ def events_received(event_type):
     return value(scrape(), "twilio_events_total", type=event_type)
 
 
+@pytest.mark.stores
 def test_message_status_events_are_counted_as_their_callbacks_would_be():
     undelivered = events_received("com.twilio.messaging.message.undelivered")
     assert signed_events([message_event(sid("SM", 960), "sent"), message_event(sid("SM", 960), "undelivered",
@@ -893,6 +976,7 @@ def test_a_call_event_without_data_sid_takes_the_call_sid_from_its_parameters():
     assert value(scrape(), "twilio_call_status_gauge", status="ringing") == 1
 
 
+@pytest.mark.stores
 def test_a_retried_batch_and_an_event_in_two_batches_are_counted_once():
     delivered = events_received("com.twilio.messaging.message.delivered")
     batch = [message_event(sid("SM", 964), "sent"), message_event(sid("SM", 964), "delivered")]
@@ -906,6 +990,7 @@ def test_a_retried_batch_and_an_event_in_two_batches_are_counted_once():
     assert events_received("com.twilio.messaging.message.delivered") == delivered + 4
 
 
+@pytest.mark.stores
 def test_events_out_of_order_leave_the_message_at_its_latest_status():
     now = time.time()
     signed_events([message_event(sid("SM", 966), "delivered", now - 5)])
@@ -915,6 +1000,7 @@ def test_events_out_of_order_leave_the_message_at_its_latest_status():
     assert value(samples, "twilio_message_status_gauge", status="sent") == 0
 
 
+@pytest.mark.stores
 def test_a_classic_callback_and_an_event_for_the_same_status_count_once():
     assert message(sid("SM", 967), "sent") == 200
     assert signed_events([message_event(sid("SM", 967), "sent"), message_event(sid("SM", 967), "delivered")])[0] == 200
@@ -926,6 +1012,7 @@ def test_a_classic_callback_and_an_event_for_the_same_status_count_once():
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 2
 
 
+@pytest.mark.stores
 def test_delivery_time_of_events_runs_on_their_own_time_not_their_arrival():
     two_hours_ago = time.time() - 7200  # both arrive now, as retries after an outage would
     signed_events([message_event(sid("SM", 968), "sent", two_hours_ago),
@@ -1130,6 +1217,7 @@ def test_no_events_body_gets_a_5xx_or_changes_a_count_without_a_valid_signature(
 
 # --- status metrics ---
 
+@pytest.mark.stores
 def test_every_known_status_is_exported_at_zero_from_the_start():
     samples = scrape()
     for kind in te.KINDS.values():
@@ -1161,6 +1249,7 @@ DOCUMENTED_STEPS = [("message", earlier, later) for earlier, later in [
         ("ringing", "busy"), ("ringing", "no-answer"), ("initiated", "failed"), ("queued", "canceled")]]
 
 
+@pytest.mark.stores
 @pytest.mark.parametrize("kind, earlier, later", DOCUMENTED_STEPS)
 def test_a_later_status_arriving_first_is_not_replaced_by_the_earlier_one(kind, earlier, later):
     post = message if kind == "message" else voice
@@ -1171,6 +1260,7 @@ def test_a_later_status_arriving_first_is_not_replaced_by_the_earlier_one(kind, 
     assert value(samples, f"twilio_{kind}_status_gauge", status=earlier) == 0
 
 
+@pytest.mark.stores
 def test_retry_of_a_delivered_callback_is_not_counted_again():
     for _ in range(4):
         assert message(sid("SM", 11), "delivered") == 200
@@ -1180,6 +1270,7 @@ def test_retry_of_a_delivered_callback_is_not_counted_again():
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 3
 
 
+@pytest.mark.stores
 def test_the_gauge_follows_each_message_to_its_latest_status():
     for status in ("queued", "sent", "delivered"):
         message(sid("SM", 12), status)
@@ -1192,6 +1283,7 @@ def test_the_gauge_follows_each_message_to_its_latest_status():
     assert value(samples, "twilio_message_callback_total", status="queued") == 2
 
 
+@pytest.mark.stores
 def test_a_late_sent_after_delivered_is_counted_but_does_not_move_the_message_back():
     message(sid("SM", 14), "delivered")
     message(sid("SM", 14), "sent")
@@ -1201,6 +1293,7 @@ def test_a_late_sent_after_delivered_is_counted_but_does_not_move_the_message_ba
     assert value(samples, "twilio_message_status_gauge", status="sent") == 0
 
 
+@pytest.mark.stores
 def test_read_comes_after_delivered_and_a_final_status_does_not_replace_another():
     message(sid("SM", 15), "delivered")
     message(sid("SM", 15), "read")
@@ -1212,6 +1305,7 @@ def test_read_comes_after_delivered_and_a_final_status_does_not_replace_another(
     assert value(samples, "twilio_message_status_gauge", status="delivered") == 0
 
 
+@pytest.mark.stores
 def test_calls_follow_their_own_lifecycle_out_of_order():
     for status in ("completed", "ringing", "initiated", "in-progress"):
         voice(sid("CA", 17), status)
@@ -1221,6 +1315,7 @@ def test_calls_follow_their_own_lifecycle_out_of_order():
                for s in ("completed", "ringing", "initiated", "in-progress")) == 4
 
 
+@pytest.mark.stores
 def test_an_unknown_status_is_counted_as_unknown_and_logged_without_a_new_label(caplog):
     message(sid("SM", 18), "teleported")
     samples = scrape()
@@ -1234,6 +1329,7 @@ def test_an_unknown_status_is_counted_as_unknown_and_logged_without_a_new_label(
     assert value(samples, "twilio_message_status_gauge", status="sent") == 1
 
 
+@pytest.mark.stores
 def test_error_codes_are_counted_for_failed_and_undelivered_only_and_kept_to_digits():
     message(sid("SM", 19), "undelivered", ErrorCode="30003")
     message(sid("SM", 19), "undelivered", ErrorCode="30003")
@@ -1248,6 +1344,7 @@ def test_error_codes_are_counted_for_failed_and_undelivered_only_and_kept_to_dig
     assert ("twilio_message_errors_total", (("error_code", "30001"),)) not in samples
 
 
+@pytest.mark.stores
 def test_an_error_code_of_more_than_six_digits_is_unknown():
     message(sid("SM", 910), "failed", ErrorCode="1234567")
     message(sid("SM", 911), "failed", ErrorCode="123456")
@@ -1256,6 +1353,7 @@ def test_an_error_code_of_more_than_six_digits_is_unknown():
     assert value(samples, "twilio_message_errors_total", error_code="123456") == 1
 
 
+@pytest.mark.stores
 def test_error_code_label_values_stop_growing_at_the_cap(monkeypatch):
     monkeypatch.setattr(te, "MAX_ERROR_CODES", 3)
     for number in range(6):
@@ -1266,6 +1364,7 @@ def test_error_code_label_values_stop_growing_at_the_cap(monkeypatch):
     assert codes == {"30000": 1, "30001": 1, "30002": 1, "other": 3}
 
 
+@pytest.mark.stores
 def test_call_duration_comes_from_call_duration_seconds_not_billed_minutes():
     voice(sid("CA", 24), "completed", CallDuration="42", Duration="1")
     voice(sid("CA", 25), "busy", CallDuration="0")
@@ -1276,6 +1375,7 @@ def test_call_duration_comes_from_call_duration_seconds_not_billed_minutes():
     assert value(samples, "twilio_call_duration_seconds_bucket", le="60.0") == 1
 
 
+@pytest.mark.stores
 def test_a_call_duration_that_is_not_a_number_is_left_out_of_the_histogram_and_the_status_still_counts():
     voice(sid("CA", 912), "completed", CallDuration="12s")
     samples = scrape()
@@ -1283,6 +1383,7 @@ def test_a_call_duration_that_is_not_a_number_is_left_out_of_the_histogram_and_t
     assert value(samples, "twilio_call_duration_seconds_count") == 0
 
 
+@pytest.mark.stores
 def test_an_observation_exactly_on_a_bucket_bound_lands_in_that_bucket():
     voice(sid("CA", 913), "completed", CallDuration="30")
     now, kind = time.time(), te.KINDS["message"]
@@ -1295,6 +1396,7 @@ def test_an_observation_exactly_on_a_bucket_bound_lands_in_that_bucket():
     assert value(samples, "twilio_message_delivery_seconds_bucket", le="5.0") == 1
 
 
+@pytest.mark.stores
 def test_delivery_time_runs_from_the_first_callback_to_delivered():
     now, kind = time.time(), te.KINDS["message"]
     record(kind, sid("SM", 26), "queued", now)
@@ -1307,6 +1409,7 @@ def test_delivery_time_runs_from_the_first_callback_to_delivered():
     assert value(samples, "twilio_message_delivery_seconds_bucket", le="10.0") == 1
 
 
+@pytest.mark.stores
 def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
     now = time.time()  # the worker prunes too, by the clock: these expire only at the time given below
     record(te.KINDS["message"], sid("SM", 27), "sent", now - 100)
@@ -1340,6 +1443,7 @@ def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
     assert state.stat().st_size < full / 4
 
 
+@pytest.mark.stores
 def test_pruning_runs_by_itself_again_every_interval(monkeypatch):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
     monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
@@ -1363,6 +1467,7 @@ def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, c
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
 
 
+@pytest.mark.stores
 def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     message(sid("SM", 31), "delivered")
     te._state.key = te._inbox.key = None  # as after a restart
@@ -1413,6 +1518,7 @@ def test_without_labels_the_exposition_keeps_exactly_its_names_and_labels():
     assert exposition_lines("twilio_message_errors_total") == ['twilio_message_errors_total{error_code="30007"}']
 
 
+@pytest.mark.stores
 def test_each_chosen_label_breaks_the_counts_down_and_a_message_keeps_the_labels_of_its_first_callback(labels):
     labels("account", "messaging_service", "sender", "country")
     first = {"From": SENDER, "To": "+447700900123", "MessagingServiceSid": SERVICE}
@@ -1432,6 +1538,7 @@ def test_each_chosen_label_breaks_the_counts_down_and_a_message_keeps_the_labels
     assert len(series_of(samples, "twilio_message_callback_total")) == 2 * len(te.KINDS["message"].statuses)
 
 
+@pytest.mark.stores
 def test_a_new_label_set_has_every_status_at_zero_from_its_first_callback(labels):
     labels("sender")
     assert json.loads(call("/health")[2])["labels"] == {"sender": {"values": 0, "limit": 100, "over_limit": False}}
@@ -1507,6 +1614,7 @@ def test_events_carry_the_same_labels_as_callbacks(labels):
                  country="CA") == 1
 
 
+@pytest.mark.stores
 def test_past_the_limit_new_values_count_as_other_and_the_first_overflow_is_logged_once(labels, caplog):
     labels("sender", limit=2)
     for number in range(5):
@@ -1562,6 +1670,7 @@ def test_the_exposition_never_exceeds_the_documented_worst_case_series_count(lab
     assert len(series_of(samples, "twilio_message_errors_total")) <= (te.MAX_ERROR_CODES + 1) * per_label ** 4
 
 
+@pytest.mark.stores
 def test_pruning_keeps_each_label_sets_gauge_exact(labels):
     labels("sender")
     now, kind = time.time(), te.KINDS["message"]
@@ -1576,6 +1685,7 @@ def test_pruning_keeps_each_label_sets_gauge_exact(labels):
     assert value(samples, "twilio_message_callback_total", status="sent", sender="A") == 1
 
 
+@pytest.mark.stores
 def test_counts_from_before_a_label_was_chosen_show_as_unknown_and_a_label_dropped_is_summed_over(labels):
     message(sid("SM", 1430), "sent", From=SENDER)
     labels("sender")

@@ -24,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -117,6 +118,17 @@ def label_list(raw):
     return tuple(name for name in LABEL_NAMES if name in names)
 
 
+def store_target(raw):
+    """Check TWILIO_EXPORTER_DB: a PostgreSQL URL (which needs psycopg), else the state file's path."""
+    if raw.startswith(POSTGRES_SCHEMES):
+        if not psycopg:
+            raise ValueError("A PostgreSQL store needs the psycopg package: pip install 'psycopg[binary]>=3.1'")
+        if not urlsplit(raw).path.strip("/"):
+            raise ValueError("Name the database, e.g. postgresql://exporter@db.example.com/twilio_exporter")
+        return raw
+    return state_path(raw)
+
+
 def state_path(raw):
     """Check the state file's place: never inside the multiprocess metrics folder."""
     metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -130,8 +142,16 @@ def state_path(raw):
 LABEL_NAMES = ("account", "messaging_service", "sender", "country")
 AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", comma_list)
 PUBLIC_URL = config("TWILIO_EXPORTER_PUBLIC_URL", "", lambda raw: raw and public_url(raw))
-DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(
-    os.environ.get("STATE_DIRECTORY", "").split(":")[0] or ".", "twilio_exporter.sqlite3"), state_path)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+try:
+    import psycopg  # the optional PostgreSQL store
+except ImportError:
+    psycopg = None
+STATE_DIRECTORY = os.environ.get("STATE_DIRECTORY", "").split(":")[0] or "."  # systemd's StateDirectory=
+# The store: a SQLite file's path, or a postgresql:// URL (RFC 3986, e.g. postgresql://user:pass@host/db).
+DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(STATE_DIRECTORY, "twilio_exporter.sqlite3"), store_target)
+INBOX_DIR = config("TWILIO_EXPORTER_INBOX_DIR", "", lambda raw: raw and os.path.abspath(raw))
+HOST = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname()).strip("-")[:63] or "host"  # in inbox file names
 RETENTION_SECONDS = config("TWILIO_EXPORTER_RETENTION", "86400", positive_int)
 LOG_LEVEL = config("TWILIO_EXPORTER_LOG_LEVEL", "INFO", log_level)
 ACCOUNT_SID = config("TWILIO_ACCOUNT_SID", "", lambda raw: raw and account_sid(raw))
@@ -172,6 +192,7 @@ FOLD_INTERVAL_SECONDS = 0.1       # how often each worker moves the inboxes into
 FOLD_IDLE_SECONDS = 1             # how often while nothing comes (a scrape moves what is left anyway)
 FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 11,000 callbacks
 INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this size; read ones are removed
+INBOX_MEMORY_SECONDS = 7 * 86400  # how long the store remembers an inbox file read to its end and removed
 PRUNE_INTERVAL_SECONDS = 60
 PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog never holds the lock for long
 CHECKPOINT_INTERVAL_SECONDS = 1   # the WAL holds at most about this long of writes before it is emptied
@@ -404,66 +425,226 @@ def country_of(number):
 
 
 # --- state ---
+# The counts live in a store: by default one SQLite file that every worker of the host shares,
+# or a PostgreSQL database that every worker of several hosts shares. Each store is a
+# connection class with sqlite3's interface, so the SQL below runs on either; what differs
+# (connecting, taking the write lock, what a lock timeout looks like, housekeeping) is in
+# SQLiteStore and PostgresStore alone.
 
+SCHEMA_VERSION = 3  # 1: release 0.1; 2: item.labels (0.2); 3: inbox.finished, the version recorded in meta
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS item (           -- one message or call: its latest status and every status seen
     kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL,
-    seen INTEGER NOT NULL,                  -- bit i set: status i of the kind's statuses was recorded
-    first_seen REAL NOT NULL,
+    seen BIGINT NOT NULL,                   -- bit i set: status i of the kind's statuses was recorded
+    first_seen DOUBLE PRECISION NOT NULL,
     labels TEXT NOT NULL DEFAULT '',        -- its breakdown labels, fixed by its first callback: "\tsender=…"
     PRIMARY KEY (kind, sid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
 CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in the same transaction as item
-    name TEXT NOT NULL, label TEXT NOT NULL, value REAL NOT NULL,  -- label: "delivered", or with item.labels
+    name TEXT NOT NULL, label TEXT NOT NULL,  -- label: "delivered", or with item.labels
+    value DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (name, label)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS label_value (    -- the values each label has had, held to its limit
     name TEXT NOT NULL, value TEXT NOT NULL,  -- value "other": the limit was reached (and logged)
     PRIMARY KEY (name, value)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS inbox (          -- how far each inbox file has been moved into the counts
-    name TEXT PRIMARY KEY, offset INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (          -- how far each inbox file (by its cluster-wide unique name) is moved in
+    name TEXT PRIMARY KEY, "offset" BIGINT NOT NULL,
+    finished DOUBLE PRECISION) WITHOUT ROWID;  -- when it was read to its end and removed; kept INBOX_MEMORY_SECONDS
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it is next due, its last answer
-    operation TEXT PRIMARY KEY, due REAL NOT NULL, last_success REAL,
-    errors INTEGER NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
+    operation TEXT PRIMARY KEY, due DOUBLE PRECISION NOT NULL, last_success DOUBLE PRECISION,
+    errors BIGINT NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
+# What brings a store of the version before up to each version: the column it adds, and how.
+UPGRADES = {
+    2: ("item", "labels", ("ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
+                           "INSERT INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
+                           "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING")),
+    3: ("inbox", "finished", ("ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION",)),
+}
 # A worker has two connections: this one, for scrapes and /health, one thread at a time, and
 # its upkeep thread's. A connection per thread would multiply the page cache by the threads.
-_state = SimpleNamespace(key=None, conn=None, lock=threading.Lock())
+_state = SimpleNamespace(key=None, conn=None, lock=threading.Lock(), upkeep=None, upkeep_lock=threading.Lock())
 # The inbox file this worker appends callbacks to, and why the state file is failing, if it is.
 _inbox = SimpleNamespace(key=None, file=None, path=None, size=0, broken=None, lock=threading.Lock())
 
 
-def open_state(path):
-    """Open the state file, switch it to WAL and create the tables."""
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
-    # Each statement is idempotent, so the whole script is retried while another worker holds a lock.
-    wait_for_lock(conn.executescript, f"""
-        PRAGMA synchronous = NORMAL;             -- safe against crashes under WAL
-        PRAGMA wal_autocheckpoint = 0;           -- checkpoint() does it, see there
-        PRAGMA cache_size = -{CACHE_KIB};
-        PRAGMA page_size = 1024;                 -- in a new file: a commit writes each page it changes whole
-        PRAGMA auto_vacuum = INCREMENTAL;        -- in a new file too: pruning can shrink it
-        PRAGMA journal_mode = WAL;
-        {SCHEMA}""")
+class SQLiteStore(sqlite3.Connection):
+    """A SQLite state file, shared by the workers of one host: the default store."""
+    errors = (sqlite3.Error,)
+
+    @classmethod
+    def open(cls, path):
+        """Open the file, switch it to WAL and create the tables."""
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False, factory=cls)
+        conn.target = path
+        # Each statement is idempotent, so the whole script is retried while another worker holds a lock.
+        wait_for_lock(conn.executescript, f"""
+            PRAGMA synchronous = NORMAL;             -- safe against crashes under WAL
+            PRAGMA wal_autocheckpoint = 0;           -- checkpoint() does it, see there
+            PRAGMA cache_size = -{CACHE_KIB};
+            PRAGMA page_size = 1024;                 -- in a new file: a commit writes each page it changes whole
+            PRAGMA auto_vacuum = INCREMENTAL;        -- in a new file too: pruning can shrink it
+            PRAGMA journal_mode = WAL;
+            {SCHEMA}""")
+        return conn
+
+    @staticmethod
+    def inbox_prefix(path):
+        """Inbox files sit beside the state file unless TWILIO_EXPORTER_INBOX_DIR says otherwise."""
+        return os.path.join(INBOX_DIR or os.path.dirname(path), os.path.basename(path) + ".inbox.")
+
+    @staticmethod
+    def name(path):
+        return path
+
+    def begin(self):
+        """Start a write transaction, taking the file's one write lock first."""
+        wait_for_lock(self.execute, "BEGIN IMMEDIATE")  # a read-then-write upgrade would deadlock two workers
+
+    def has_column(self, table, column):
+        return any(row[1] == column for row in self.execute(f"PRAGMA table_info({table})"))
+
+    @staticmethod
+    def is_lock_timeout(error):
+        return str(error) == "database is locked"
+
+    def vacuum(self):
+        """Give the pages pruning freed back to the disk. Only executescript steps this pragma to the end."""
+        wait_for_lock(self.executescript, "PRAGMA incremental_vacuum")
+
+    def checkpoint(self):
+        """Copy the WAL into the state file and empty it.
+
+        SQLite's own checkpoint after a commit cannot empty a WAL that another worker is writing to:
+        under steady load it ran, with two fsyncs, after every commit while the WAL grew without end.
+        PASSIVE copies without holding anyone up, then TRUNCATE empties the file, holding new
+        writers back only while it copies what was committed in between.
+        """
+        self.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.execute("PRAGMA busy_timeout = 100")  # TRUNCATE waits out the writer of the moment
+        try:
+            self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self.execute("PRAGMA busy_timeout = 0")
+
+
+class PostgresStore:
+    """A PostgreSQL database, shared by every worker of every host: psycopg 3 behind sqlite3's interface."""
+    errors = (psycopg.Error,) if psycopg else ()
+    LOCK_KEY = 0x7477696C696F  # pg_advisory_xact_lock's key: one lock serialises every write, cluster-wide
+
+    @classmethod
+    def open(cls, dsn):
+        """Connect, and create the tables unless there; several hosts starting at once take turns."""
+        conn = cls()
+        conn.target = dsn
+        # A lock or a statement waits as long as a SQLite busy wait would, then fails.
+        conn.raw = psycopg.connect(dsn, autocommit=True, connect_timeout=BUSY_TIMEOUT_SECONDS,
+                                   application_name="twilio_exporter",
+                                   options=f"-c lock_timeout={BUSY_TIMEOUT_SECONDS * 1000} "
+                                           f"-c statement_timeout={BUSY_TIMEOUT_SECONDS * 6000}")
+        if conn.execute("SELECT to_regclass('poll')").fetchone()[0] is None:
+            with transaction(conn):
+                conn.raw.execute(SCHEMA.replace(" WITHOUT ROWID", ""))  # no parameters: one script
+        return conn
+
+    @staticmethod
+    def inbox_prefix(dsn):
+        """Inbox files sit in TWILIO_EXPORTER_INBOX_DIR, else in systemd's state folder or the current one."""
+        return os.path.join(INBOX_DIR or STATE_DIRECTORY, "twilio_exporter.inbox.")
+
+    @staticmethod
+    def name(dsn):
+        """The DSN without its password, for logs and /health."""
+        parts = urlsplit(dsn)
+        netloc = parts.netloc.rpartition("@")[2]
+        user = parts.username and f"{parts.username}@"
+        query = "&".join(pair for pair in parts.query.split("&") if not pair.lower().startswith("password="))
+        return parts._replace(netloc=f"{user or ''}{netloc}", query=query).geturl()
+
+    def execute(self, sql, parameters=()):
+        return self.raw.execute(postgres_sql(sql), parameters)
+
+    def executemany(self, sql, rows):
+        with self.raw.cursor() as cursor:
+            cursor.executemany(postgres_sql(sql), rows)
+
+    def begin(self):
+        """Start a write transaction, taking the cluster's one write lock first (released at its end)."""
+        self.execute("BEGIN")
+        self.execute("SELECT pg_advisory_xact_lock(?)", (self.LOCK_KEY,))
+
+    def rollback(self):
+        with suppress(psycopg.Error):  # a connection that broke has nothing to roll back
+            self.raw.execute("ROLLBACK")
+
+    def close(self):
+        self.raw.close()
+
+    def has_column(self, table, column):
+        return bool(self.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                                 "AND table_name = ? AND column_name = ?", (table, column)).fetchall())
+
+    @staticmethod
+    def is_lock_timeout(error):
+        return isinstance(error, psycopg.errors.LockNotAvailable)
+
+    def vacuum(self):
+        """Nothing to do: PostgreSQL's autovacuum reuses the space."""
+
+    def checkpoint(self):
+        """Nothing to do: PostgreSQL checkpoints its own write-ahead log."""
+
+
+STORE_ERRORS = SQLiteStore.errors + PostgresStore.errors
+
+
+@lru_cache(maxsize=None)
+def postgres_sql(sql):
+    """The shared SQL in psycopg's placeholders: ? becomes %s, and a literal % is doubled."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def store_class(target):
+    """The store a TWILIO_EXPORTER_DB value names: a postgresql:// URL, else a SQLite file's path."""
+    return PostgresStore if target.startswith(POSTGRES_SCHEMES) else SQLiteStore
+
+
+def store_name(target):
+    """How logs and /health name a store: the file's path, or the URL without its password."""
+    return store_class(target).name(target)
+
+
+def open_state(target):
+    """Connect to the store, creating its tables, and bring an older one up to this release's schema."""
+    conn = store_class(target).open(target)
     upgrade(conn)
     return conn
 
 
 def upgrade(conn):
-    """Bring a state file of release 0.1 up to this one: item.labels, and its error codes in label_value."""
-    def has_labels():
-        return any(column == "labels" for _, column, *_ in conn.execute("PRAGMA table_info(item)"))
-    if has_labels():
+    """Bring the store's schema up to SCHEMA_VERSION, adding each column it lacks, and record the version."""
+    def recorded():
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0  # 0: a SQLite file from before versions were recorded
+    if recorded() == SCHEMA_VERSION:
         return
     with transaction(conn):
-        if not has_labels():  # another worker's upgrade may have come first
-            conn.execute("ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''")
-            conn.execute("INSERT OR IGNORE INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
-                         "WHERE name = 'twilio_message_errors_total'")
+        version = recorded()  # another worker's upgrade may have come first
+        if version > SCHEMA_VERSION:
+            raise conn.errors[0](f"the store's schema is version {version}, of a later release than this one's "
+                                 f"{SCHEMA_VERSION}")
+        for step, (table, column, statements) in UPGRADES.items():
+            if version < step and not conn.has_column(table, column):
+                for statement in statements:
+                    conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
 
 def wait_for_lock(run, statement):
-    """Run a statement that needs a lock, retrying while another worker holds it.
+    """Run a SQLite statement that needs a lock, retrying while another worker holds it.
 
     SQLite's own busy handler sleeps a millisecond and more between tries, which under several
     workers costs more than the transactions themselves; switching to WAL ignores it altogether.
@@ -481,7 +662,7 @@ def wait_for_lock(run, statement):
 
 @contextmanager
 def state():
-    """This process's connection, one thread at a time; opened on first use and after a fork.
+    """This process's connection, one thread at a time; opened on first use, after a fork, and after a failure.
 
     Opening it starts the process's upkeep thread.
     """
@@ -490,19 +671,33 @@ def state():
         raise sqlite3.OperationalError("database is locked (busy in another thread of this worker)")
     try:
         if _state.key != (os.getpid(), DB_PATH):
+            start_upkeep()
             _state.conn = open_state(DB_PATH)
             _state.key = (os.getpid(), DB_PATH)
             _inbox.broken = None  # about the file before
-            threading.Thread(target=upkeep_forever, args=(_state.key,), name="upkeep", daemon=True).start()
         yield _state.conn
+    except STORE_ERRORS:
+        if _state.key == (os.getpid(), DB_PATH):
+            _state.key = None  # connect afresh next time: to a restarted server, or a file put back
+            with suppress(*STORE_ERRORS):
+                _state.conn.close()
+        raise
     finally:
         _state.lock.release()
 
 
+def start_upkeep():
+    """Start this process's upkeep thread, unless it runs (for the store configured now)."""
+    with _state.upkeep_lock:
+        if _state.upkeep != (os.getpid(), DB_PATH):
+            _state.upkeep = (os.getpid(), DB_PATH)
+            threading.Thread(target=upkeep_forever, args=(_state.upkeep,), name="upkeep", daemon=True).start()
+
+
 @contextmanager
 def transaction(conn):
-    """Run a block as one write transaction, taking the write lock first."""
-    wait_for_lock(conn.execute, "BEGIN IMMEDIATE")  # a read-then-write upgrade would deadlock two workers
+    """Run a block as one write transaction, taking the store's write lock first."""
+    conn.begin()
     try:
         yield conn
         conn.execute("COMMIT")
@@ -514,7 +709,7 @@ def transaction(conn):
 def bump(conn, bumps):
     """Add to counter rows: {(name, label): amount}."""
     conn.executemany("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) "
-                     "ON CONFLICT (name, label) DO UPDATE SET value = value + excluded.value",
+                     "ON CONFLICT (name, label) DO UPDATE SET value = counter.value + excluded.value",
                      [(name, label, amount) for (name, label), amount in bumps.items() if amount])
 
 
@@ -553,12 +748,9 @@ def apply_callbacks(conn, callbacks):
     items = {}  # (kind name, SID): [latest status, bits of the statuses seen, first seen, labels]
     for kind in {callback[1].name: callback[1] for callback in callbacks}.values():  # a Kind's own hash is slow
         sids = sorted({callback[2] for callback in callbacks if callback[1] is kind})
-        for start in range(0, len(sids), 500):  # well under SQLite's limit on parameters
-            chunk = sids[start:start + 500]
-            for sid, *item in conn.execute("SELECT sid, status, seen, first_seen, labels FROM item "
-                                           f"WHERE kind = ? AND sid IN ({','.join('?' * len(chunk))})",
-                                           (kind.name, *chunk)):
-                items[kind.name, sid] = item
+        for sid, *item in select_in(conn, "SELECT sid, status, seen, first_seen, labels FROM item "
+                                          "WHERE kind = ? AND sid IN ({})", sids, kind.name):
+            items[kind.name, sid] = item
     bumps, changed, label_values, series_of = defaultdict(float), {}, LabelValues(conn), {}
     for now, kind, sid, status, error_code, seconds, labels in callbacks:
         bit = 1 << kind.statuses.index(status)
@@ -666,7 +858,8 @@ def start_inbox_file():
         if _inbox.key != (os.getpid(), DB_PATH):
             with state():  # first callback here: answer 503 now if the state file is no good
                 pass
-        path = f"{DB_PATH}.inbox.{os.getpid()}.{time.time_ns()}"
+        # Unique across every host over one store, as the store knows each file's read position by its name.
+        path = f"{store_class(DB_PATH).inbox_prefix(DB_PATH)}{HOST}.{os.getpid()}.{time.time_ns()}"
         file = open(f"{path}.new", "ab", buffering=0)
         # Held as long as the file is open, even across a crash: a fold knows a file is done
         # when it can take the lock. Taken before the file is named, so no fold sees it unlocked.
@@ -676,10 +869,10 @@ def start_inbox_file():
         return file
 
 
-def inbox_files(db_path):
-    """{name: size} of every inbox file beside a state file."""
+def inbox_files(prefix):
+    """{name: size} of every inbox file whose path starts with prefix."""
     sizes = {}
-    for path in glob.glob(glob.escape(db_path) + ".inbox.*[0-9]"):
+    for path in glob.glob(glob.escape(prefix) + "*[0-9]"):
         try:
             sizes[os.path.basename(path)] = os.stat(path).st_size
         except FileNotFoundError:  # removed by another worker's fold meanwhile
@@ -687,35 +880,53 @@ def inbox_files(db_path):
     return sizes
 
 
+def select_in(conn, query, values, *parameters):
+    """The rows of a query whose last condition is `IN ({})`, over any number of values."""
+    for start in range(0, len(values), 500):  # well under SQLite's limit on parameters
+        chunk = list(values)[start:start + 500]
+        yield from conn.execute(query.format(",".join("?" * len(chunk))), (*parameters, *chunk))
+
+
+def inbox_offsets(conn, names):
+    """{name: offset} of the inbox files the store knows, of those named."""
+    return dict(select_in(conn, 'SELECT name, "offset" FROM inbox WHERE name IN ({})', sorted(names)))
+
+
 def fold_inbox(conn):
-    """Move the callbacks in the inbox files into the counts, about FOLD_BYTES at most; return the bytes read.
+    """Move the callbacks in this host's inbox files into the counts, about FOLD_BYTES at most; return the bytes read.
 
     Every worker's fold reads every inbox file. So a fold that waited the whole BUSY_TIMEOUT_SECONDS
     for the write lock while other workers' folds moved the inboxes on has not failed: they moved
     its worker's lines too, or will next (under a heavy backlog four workers' folds queue for the
     lock, and one could wait past the timeout and turn its webhooks to 503 for nothing).
     """
-    db_path = conn.execute("PRAGMA database_list").fetchone()[2]  # the connection's own, whatever DB_PATH says
-    positions = set(conn.execute("SELECT name, offset FROM inbox"))
-    if set(inbox_files(db_path).items()) <= positions:
+    prefix = store_class(conn.target).inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
+    files = inbox_files(prefix)
+    positions = inbox_offsets(conn, files)
+    if all(positions.get(name) == size for name, size in files.items()):
         return 0  # nothing new: no write lock needed
     try:
-        return move_inboxes_in(conn, db_path)
-    except sqlite3.OperationalError as error:
-        if str(error) != "database is locked" or set(conn.execute("SELECT name, offset FROM inbox")) == positions:
+        return move_inboxes_in(conn, prefix)
+    except conn.errors as error:
+        if not conn.is_lock_timeout(error):
+            raise
+        conn.rollback()
+        if inbox_offsets(conn, files) == positions:
             raise  # held by something that is not moving the inboxes in: a real failure
         log.debug("waited out the lock while other workers moved the inboxes in: %s", error)
         return 0
 
 
-def move_inboxes_in(conn, db_path):
-    """fold_inbox's one transaction; a file read to its end once its worker let it go is removed after the commit."""
+def move_inboxes_in(conn, prefix):
+    """fold_inbox's one transaction; a file read to its end once its worker let it go is removed after the commit.
+
+    The store keeps its name for INBOX_MEMORY_SECONDS, so a copy of it brought back later adds nothing.
+    """
     callbacks, read, finished = [], 0, []
-    folder = os.path.dirname(db_path)
+    folder = os.path.dirname(prefix)
     with transaction(conn):
-        offsets = dict(conn.execute("SELECT name, offset FROM inbox"))
-        files = inbox_files(db_path)  # listed under the write lock: no other fold changes them meanwhile
-        conn.executemany("DELETE FROM inbox WHERE name = ?", [(name,) for name in offsets.keys() - files.keys()])
+        files = inbox_files(prefix)  # listed under the write lock: no other fold changes them meanwhile
+        offsets = inbox_offsets(conn, files)
         for name in sorted(files):
             if read >= FOLD_BYTES:
                 break
@@ -748,9 +959,11 @@ def move_inboxes_in(conn, db_path):
                     log.error("inbox %s: skipped a line at byte %d, %s: %.80r", name, at, reason, line)
                 else:
                     callbacks.append(callback)
-            conn.execute("INSERT OR REPLACE INTO inbox VALUES (?, ?)", (name, offset + end))
+            conn.execute('INSERT INTO inbox (name, "offset") VALUES (?, ?) '
+                         'ON CONFLICT (name) DO UPDATE SET "offset" = excluded."offset"', (name, offset + end))
             if let_go and offset + end == size:
                 finished.append(name)
+        conn.executemany("UPDATE inbox SET finished = ? WHERE name = ?", [(time.time(), name) for name in finished])
         apply_callbacks(conn, sorted(callbacks, key=lambda callback: callback[0]))
     for name in finished:  # its row goes with the next fold, which finds the file gone
         with suppress(FileNotFoundError):  # another worker's fold may remove it first
@@ -775,14 +988,14 @@ def prune(conn, now):
               "ORDER BY first_seen, kind, sid LIMIT ?")  # the same rows twice in one transaction
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
     with transaction(conn):
-        expired = conn.execute(f"SELECT kind, status, labels, count(*) FROM ({oldest}) "
+        expired = conn.execute(f"SELECT kind, status, labels, count(*) FROM ({oldest}) AS expired "
                                "GROUP BY kind, status, labels", window).fetchall()
         bump(conn, {(f"twilio_{kind}_status_gauge", status + labels): -count
                     for kind, status, labels, count in expired})
-        conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}))", window)
+        conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}) AS expired)", window)
+        conn.execute("DELETE FROM inbox WHERE finished < ?", (now - INBOX_MEMORY_SECONDS,))
     if expired:
-        # Give the freed pages back to the disk. Only executescript steps this pragma to the end.
-        wait_for_lock(conn.executescript, "PRAGMA incremental_vacuum")
+        conn.vacuum()
     return sum(count for *_, count in expired)
 
 
@@ -801,19 +1014,8 @@ def prune_expired(conn):
 
 
 def checkpoint(conn):
-    """Copy the WAL into the state file and empty it.
-
-    SQLite's own checkpoint after a commit cannot empty a WAL that another worker is writing to:
-    under steady load it ran, with two fsyncs, after every commit while the WAL grew without end.
-    PASSIVE copies without holding anyone up, then TRUNCATE empties the file, holding new
-    writers back only while it copies what was committed in between.
-    """
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    conn.execute("PRAGMA busy_timeout = 100")  # TRUNCATE waits out the writer of the moment
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.execute("PRAGMA busy_timeout = 0")
+    """Let the store tidy its write-ahead log (SQLite's WAL: see SQLiteStore.checkpoint)."""
+    conn.checkpoint()
     return CHECKPOINT_INTERVAL_SECONDS
 
 
@@ -830,7 +1032,7 @@ def upkeep_forever(key):
     due, failing, conn = dict.fromkeys(jobs, 0.0), set(), None
     while True:
         time.sleep(max(0.0, min(due.values()) - time.monotonic()))
-        if _state.key != key:
+        if _state.upkeep != key:
             break
         for run, (job, interval) in jobs.items():
             if time.monotonic() < due[run]:
@@ -841,14 +1043,17 @@ def upkeep_forever(key):
             except Exception as error:  # the thread must live on: nothing else folds in this worker
                 wait = interval
                 if run not in failing:  # once, not at every try
-                    log.error("state file %s: %s failed, retrying every %g s: %s", key[1], job, interval, error,
-                              exc_info=not isinstance(error, (sqlite3.Error, OSError)))
+                    log.error("store %s: %s failed, retrying every %g s: %s", store_name(key[1]), job, interval,
+                              error, exc_info=not isinstance(error, (*STORE_ERRORS, OSError)))
                 failing.add(run)
+                if conn is not None and isinstance(error, STORE_ERRORS):
+                    conn.close()  # the next try connects afresh: to a restarted server, or a file put back
+                    conn = None
                 if run is fold_for_upkeep:
                     _inbox.broken = f"{job} failed: {error}"
             else:
                 if run in failing:
-                    log.warning("state file %s: %s works again", key[1], job)
+                    log.warning("store %s: %s works again", store_name(key[1]), job)
                 failing.discard(run)
                 if run is fold_for_upkeep:
                     _inbox.broken = None
@@ -1296,17 +1501,19 @@ def health(full):
     with state() as conn:
         fold_inbox(conn)
         with transaction(conn):
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('health_checked_at', ?)", (time.time(),))
+            conn.execute("INSERT INTO meta VALUES ('health_checked_at', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (repr(time.time()),))
         tracked = dict(conn.execute(
             "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
         label_values = {name: (count, other) for name, count, other in conn.execute(
-            "SELECT name, count(*) - max(value = 'other'), max(value = 'other') FROM label_value GROUP BY name")}
+            "SELECT name, count(*) - sum(CASE value WHEN 'other' THEN 1 ELSE 0 END), "
+            "sum(CASE value WHEN 'other' THEN 1 ELSE 0 END) FROM label_value GROUP BY name")}
     if not full:
         return answer(200, {"status": "ok"})
     return answer(200, {
         "status": "ok",
         "signatures": "checked" if AUTH_TOKENS else "NOT CHECKED: TWILIO_AUTH_TOKEN is not set",
-        "state": DB_PATH,
+        "state": store_name(DB_PATH),
         "retention_seconds": RETENTION_SECONDS,
         **{f"tracked_{kind}s": int(tracked.get(f"twilio_{kind}_status_gauge", 0)) for kind in KINDS},
         # Each breakdown label's distinct values so far, and whether later ones now count as "other".
@@ -1350,10 +1557,10 @@ def app(environ, start_response):
         log.warning("rejected %s %.64r from %s: %d %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
                     environ.get("REMOTE_ADDR", "?"), reject.code, reject.reason)
         status, headers, body = answer(reject.code, {"status": "rejected", "reason": reject.reason}, reject.headers)
-    except sqlite3.Error as error:
+    except STORE_ERRORS as error:
         # Nothing is acknowledged unless it was committed: a 503 makes Twilio retry.
-        log.error("state file %s failed: %s", DB_PATH, error)
-        reason = f"state file {DB_PATH}: {error}" if listener(environ) != "public" else "see the exporter's log"
+        log.error("store %s failed: %s", store_name(DB_PATH), error)
+        reason = f"store {store_name(DB_PATH)}: {error}" if listener(environ) != "public" else "see the exporter's log"
         status, headers, body = answer(503, {"status": "unavailable", "reason": reason})
     except Exception:  # KeyboardInterrupt and SystemExit are not Exceptions, so they still stop the worker
         log.exception("bug handling %s %.64r", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
