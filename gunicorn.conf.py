@@ -5,6 +5,7 @@ Plain assignments and bare hooks, read by gunicorn's master before any worker st
 import glob
 import os
 import shutil
+import sys
 import tempfile
 
 # --- where to listen, how many workers ---
@@ -68,6 +69,13 @@ def on_starting(server):
     os.makedirs(metrics_dir, exist_ok=True)
     for path in glob.glob(os.path.join(metrics_dir, "*.db")):
         os.remove(path)
+
+
+def post_worker_init(worker):
+    """Start the worker's upkeep at once: the inboxes move in, and the account is polled, before any request."""
+    exporter = sys.modules.get("twilio_exporter")
+    if exporter is not None and worker.wsgi is exporter.app:
+        exporter.start_upkeep()
 
 
 def child_exit(server, worker):

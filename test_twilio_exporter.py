@@ -235,10 +235,12 @@ def test_health_answers_ok_json_and_head_answers_with_no_body():
     assert call("/health", "HEAD")[::2] == (200, b"")
 
 
-def test_health_of_a_fresh_exporter_says_what_it_runs_with_and_tracks_nothing(monkeypatch):
+def test_health_of_a_fresh_exporter_says_what_it_runs_with_and_tracks_nothing(monkeypatch, state):
     assert json.loads(call("/health")[2]) == {
-        "status": "ok", "signatures": "checked", "state": te.DB_PATH, "retention_seconds": te.RETENTION_SECONDS,
-        "tracked_messages": 0, "tracked_calls": 0, "labels": {}}
+        "status": "ok", "signatures": "checked", "store": {"name": te.DB_PATH, "up": True},
+        "inbox": {"folder": str(state.parent), "backlog_bytes": 0, "backlog_seconds": 0,
+                  "limit_bytes": te.INBOX_LIMIT},
+        "retention_seconds": te.RETENTION_SECONDS, "tracked_messages": 0, "tracked_calls": 0, "labels": {}}
     monkeypatch.setattr(te, "AUTH_TOKENS", ())
     assert json.loads(call("/health")[2])["signatures"] == "NOT CHECKED: TWILIO_AUTH_TOKEN is not set"
 
@@ -254,19 +256,25 @@ def test_health_reports_the_true_tracked_messages_and_calls():
     assert (health["tracked_messages"], health["tracked_calls"]) == (3, 2)
 
 
-def test_health_answers_503_when_the_state_file_can_be_read_but_not_written(monkeypatch, state):
+def test_a_store_that_can_be_read_but_not_written_is_down_for_health_and_metrics_which_still_answer_200(
+        monkeypatch, state):
     assert call("/health")[0] == 200
     writer = sqlite3.connect(state, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # readers go on; no other writer can
     try:
         with monkeypatch.context() as patched:
             patched.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)  # only while the lock is surely held
-            assert call("/metrics")[0] == 200
-            code, _, body = call("/health")
-            assert code == 503 and b"database is locked" in body
+            code, _, body = call("/health")  # its probe of the inbox leaves a line to move in
+            health = json.loads(body)
+            assert code == 200 and health["status"] == "ok" and "tracked_messages" not in health
+            assert health["store"]["up"] is False and "database is locked" in health["store"]["error"]
+            samples = scrape()
+            assert value(samples, "twilio_exporter_store_up") == 0
+            assert not any(name.startswith("twilio_message_") for name, _ in samples)
     finally:
         writer.execute("ROLLBACK")
-    assert call("/health")[0] == 200
+    assert json.loads(call("/health")[2])["store"] == {"name": te.DB_PATH, "up": True}
+    assert value(scrape(), "twilio_exporter_store_up") == 1
 
 
 def private_listener(monkeypatch, port="9464"):
@@ -279,7 +287,7 @@ def private_listener(monkeypatch, port="9464"):
 def test_health_on_the_public_listener_says_ok_and_nothing_more(monkeypatch):
     public, private = private_listener(monkeypatch)
     assert call("/health", environ=public)[::2] == (200, b'{"status": "ok"}\n')
-    assert json.loads(call("/health", environ=private)[2])["state"] == te.DB_PATH
+    assert json.loads(call("/health", environ=private)[2])["store"]["name"] == te.DB_PATH
 
 
 def test_without_a_private_listener_every_path_is_served_on_any_port():
@@ -287,18 +295,29 @@ def test_without_a_private_listener_every_path_is_served_on_any_port():
         assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 933), "MessageStatus": "sent"},
                            environ={"SERVER_PORT": port})[0] == 200
         assert call("/metrics", environ={"SERVER_PORT": port})[0] == 200
-        assert b'"state"' in call("/health", environ={"SERVER_PORT": port})[2]
+        assert b'"store"' in call("/health", environ={"SERVER_PORT": port})[2]
 
 
-def test_a_broken_state_file_on_the_public_listener_answers_503_without_its_path(monkeypatch, state):
+def test_a_broken_state_file_keeps_webhooks_and_health_at_200_and_only_the_private_listener_names_it(
+        monkeypatch, state):
     public, private = private_listener(monkeypatch)
     state.write_bytes(b"not a database" * 100)
+    assert call("/health", environ=public)[::2] == (200, b'{"status": "ok"}\n')
+    store = json.loads(call("/health", environ=private)[2])["store"]
+    assert store["up"] is False and "not a database" in store["error"] and store["name"] == str(state)
+    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 934), "MessageStatus": "sent"},
+                       environ=public)[0] == 200
+
+
+def test_an_inbox_that_cannot_take_a_line_answers_503_naming_it_only_on_the_private_listener(monkeypatch, state):
+    public, private = private_listener(monkeypatch)
+    monkeypatch.setattr(te, "INBOX_DIR", str(state.parent / "missing"))
     for environ in (public, private):
         code, _, body = call("/health", environ=environ)
-        assert code == 503 and (str(state).encode() in body) == (environ is private)
-        code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 934), "MessageStatus": "sent"},
+        assert code == 503 and (b"missing" in body) == (environ is private)
+        code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 935), "MessageStatus": "sent"},
                                     environ=environ)
-        assert code == (503 if environ is public else 404) and str(state).encode() not in body
+        assert code == (503 if environ is public else 404) and b"missing" not in body
 
 
 def test_health_says_when_signatures_are_not_checked(monkeypatch):
@@ -422,19 +441,25 @@ def test_a_bug_becomes_a_logged_500_and_the_worker_lives_on(monkeypatch, caplog)
     assert call("/health")[0] == 200
 
 
-def test_a_broken_state_file_answers_503_and_nothing_is_acknowledged(state, monkeypatch):
+def test_a_corrupt_state_file_keeps_webhooks_at_200_and_once_moved_aside_a_fresh_one_counts_what_they_took(state):
     state.write_bytes(b"this is not a database" * 100)
-    assert message(sid("SM", 9), "sent") == 503
-    code, _, body = call("/health")
-    assert code == 503 and b"not a database" in body and str(state).encode() in body
-    assert call("/metrics")[0] == 503
+    assert message(sid("SM", 9), "sent") == 200
+    samples = scrape()
+    assert value(samples, "twilio_exporter_store_up") == 0 and value(samples, "twilio_exporter_inbox_backlog_bytes") > 0
+    assert not any(name.startswith("twilio_message_") for name, _ in samples)
+    health = json.loads(call("/health")[2])
+    assert health["status"] == "ok" and "not a database" in health["store"]["error"]
+    state.rename(state.with_name("state.sqlite3.corrupt"))  # what the README says to do
+    samples = scrape()
+    assert value(samples, "twilio_exporter_store_up") == 1 and value(samples, "twilio_exporter_inbox_backlog_bytes") == 0
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
 
 
 def test_a_state_file_that_cannot_be_created_answers_503_and_recovers_once_it_can(monkeypatch, tmp_path):
     monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "not-yet" / "state.sqlite3"))
-    assert message(sid("SM", 45), "sent") == 503
+    assert message(sid("SM", 45), "sent") == 503  # its inbox goes beside it
     code, _, body = call("/health")
-    assert code == 503 and b"unable to open database file" in body and b"not-yet" in body
+    assert code == 503 and b"No such file or directory" in body and b"not-yet" in body
     (tmp_path / "not-yet").mkdir()
     assert message(sid("SM", 45), "sent") == 200
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
@@ -450,6 +475,7 @@ def test_a_failing_checkpoint_is_logged_once_and_its_recovery_too(monkeypatch, c
         return original(conn)
     monkeypatch.setattr(te, "checkpoint", checkpoint)
     monkeypatch.setattr(te, "CHECKPOINT_INTERVAL_SECONDS", 0.01)
+    monkeypatch.setattr(te, "FAILURE_RETRY_SECONDS", 0)
     failing.set()
     assert call("/health")[0] == 200  # starts the worker's upkeep
     wait_for(lambda: f"{te.DB_PATH}: checkpoint failed" in caplog.text)
@@ -457,23 +483,30 @@ def test_a_failing_checkpoint_is_logged_once_and_its_recovery_too(monkeypatch, c
     failing.clear()
     wait_for(lambda: f"{te.DB_PATH}: checkpoint works again" in caplog.text)
     assert caplog.text.count(f"{te.DB_PATH}: checkpoint failed, retrying every 0.01 s: disk I/O error") == 1
+    assert "twilio_exporter_store_up 1.0" in call("/metrics")[2].decode()  # the store itself was up throughout
 
 
-def test_a_locked_state_file_turns_webhooks_to_503_and_what_was_answered_200_is_counted_once_it_goes(
+def test_a_locked_state_file_keeps_webhooks_at_200_and_what_they_took_is_counted_once_when_it_goes(
         monkeypatch, state):
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
     assert message(sid("SM", 10), "queued") == 200
     blocker = sqlite3.connect(state, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
-    # Written to the inbox and answered 200 until moving it in has waited out the busy timeout.
-    wait_for(lambda: message(sid("SM", 10), "sent") == 503)
-    assert call("/health")[0] == 503
-    blocker.execute("ROLLBACK")
-    wait_for(lambda: message(sid("SM", 10), "sent") == 200)
+    try:
+        assert [message(sid("SM", 10 + number % 20), "sent") for number in range(30)] == [200] * 30  # 10 retried
+        samples = scrape()
+        assert value(samples, "twilio_exporter_store_up") == 0
+        assert value(samples, "twilio_exporter_inbox_backlog_bytes") > 30 * 80
+        assert 0 < value(samples, "twilio_exporter_inbox_backlog_seconds") < 60
+        assert json.loads(call("/health")[2])["store"]["up"] is False
+    finally:
+        blocker.execute("ROLLBACK")
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 5)  # the lock is gone: the scrape may wait out the upkeep thread
     samples = scrape()
-    assert value(samples, "twilio_message_callback_total", status="sent") == 1
-    assert value(samples, "twilio_message_status_gauge", status="sent") == 1
+    assert value(samples, "twilio_message_callback_total", status="sent") == 20
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 20
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 10
+    assert value(samples, "twilio_exporter_inbox_backlog_bytes") == 0
 
 
 def test_waiting_out_the_lock_while_other_workers_move_the_inboxes_in_is_no_failure_and_a_held_lock_is(
@@ -500,23 +533,22 @@ def test_waiting_out_the_lock_while_other_workers_move_the_inboxes_in_is_no_fail
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
 
 
-def test_a_full_disk_turns_webhooks_to_503_and_each_callback_is_counted_once_when_space_returns(monkeypatch):
-    # SQLite's own answer when the disk is full. (Capping the file's pages with max_page_count
-    # instead let from 93 to more than a minute's worth of callbacks through first, on 3.13.)
+def test_a_store_on_a_full_disk_keeps_webhooks_at_200_and_each_callback_is_counted_once_when_space_returns(
+        monkeypatch, caplog):
     full, original = threading.Event(), te.apply_callbacks
 
     def apply_callbacks(conn, callbacks):
         if full.is_set():
-            raise sqlite3.OperationalError("database or disk is full")
+            raise sqlite3.OperationalError("database or disk is full")  # SQLite's own answer
         original(conn, callbacks)
     monkeypatch.setattr(te, "apply_callbacks", apply_callbacks)
     assert message(sid("SM", 199), "sent") == 200
     full.set()
-    answered = []
-    wait_for(lambda: answered.append(message(sid("SM", 200 + len(answered)), "sent")) or answered[-1] == 503)
+    assert [message(sid("SM", 200 + number), "sent") for number in range(20)] == [200] * 20
+    wait_for(lambda: "moving the inboxes in failed, retrying every 1 s: database or disk is full" in caplog.text)
+    assert value(scrape(), "twilio_exporter_store_up") == 0
     full.clear()
-    wait_for(lambda: message(sid("SM", 199 + len(answered)), "sent") == 200)  # Twilio's retry
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1 + answered.count(200) + 1
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 21
 
 
 @pytest.mark.stores
@@ -642,7 +674,7 @@ def test_a_line_cut_short_by_a_full_disk_answers_503_and_never_spoils_the_next_o
         code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 761), "MessageStatus": "sent"})
     finally:
         te._inbox.file = inbox
-    assert code == 503 and b"disk full, 20 of" in body
+    assert code == 503 and b"disk full: 20 of" in body
     assert message(sid("SM", 761), "sent") == 200  # Twilio's retry
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 2
@@ -658,14 +690,14 @@ def test_a_failed_move_commits_nothing_and_the_next_counts_every_line_once(state
         conn.execute("SELECT * FROM no_such_table")
     with monkeypatch.context() as patched:
         patched.setattr(te, "apply_callbacks", failing)
-        assert call("/metrics")[0] == 503
+        assert value(scrape(), "twilio_exporter_store_up") == 0
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 1
     assert value(samples, "twilio_message_callback_total", status="failed") == 1
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0
 
 
-def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_webhooks_answer_503_until_it_is_gone(
+def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_the_backlog_waits_in_the_inbox_until_it_is_gone(
         monkeypatch, caplog):
     buggy, original = threading.Event(), te.apply_callbacks
 
@@ -676,11 +708,13 @@ def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_webhooks_answer_
     monkeypatch.setattr(te, "apply_callbacks", apply_callbacks)
     buggy.set()
     assert message(sid("SM", 770), "sent") == 200
-    wait_for(lambda: message(sid("SM", 770), "sent") == 503)
-    assert "moving the inboxes in failed" in caplog.text and "RuntimeError: boom" in caplog.text
+    wait_for(lambda: "moving the inboxes in failed" in caplog.text and "RuntimeError: boom" in caplog.text)
+    assert message(sid("SM", 770), "sent") == 200
+    assert json.loads(call("/health")[2])["inbox"]["backlog_bytes"] > 0
     buggy.clear()
-    wait_for(lambda: message(sid("SM", 770), "sent") == 200)
-    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 1
 
 
 @pytest.mark.stores
@@ -1447,6 +1481,7 @@ def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
 def test_pruning_runs_by_itself_again_every_interval(monkeypatch):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
     monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
+    monkeypatch.setattr(te, "FAILURE_RETRY_SECONDS", 0)
     message(sid("SM", 30), "sent")
     for number in (29, 31, 32):  # each expired only after the prunes before it have run
         record(te.KINDS["message"], sid("SM", number), "sent", time.time() - 120)
@@ -1458,6 +1493,7 @@ def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, c
         raise sqlite3.OperationalError("disk I/O error")
     monkeypatch.setattr(te, "prune", broken)
     monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
+    monkeypatch.setattr(te, "FAILURE_RETRY_SECONDS", 0)
     assert message(sid("SM", 32), "sent") == 200
     failed = f"{te.DB_PATH}: pruning failed, retrying every 0.05 s: disk I/O error"
     wait_for(lambda: failed in caplog.text)
@@ -2348,7 +2384,7 @@ def test_with_a_private_listener_the_public_one_serves_only_the_webhooks_and_a_b
     code, body = fetch(private, "/metrics")
     assert code == 200 and value(parse_metrics(body.decode()), "twilio_message_callback_total", status="sent") == 1
     code, body = fetch(private, "/health")
-    assert code == 200 and json.loads(body)["state"] == str(server.db) and json.loads(body)["tracked_messages"] == 1
+    assert code == 200 and json.loads(body)["store"]["name"] == str(server.db) and json.loads(body)["tracked_messages"] == 1
 
 
 @pytest.mark.server
@@ -2961,7 +2997,7 @@ def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():
 def with_polled_account(monkeypatch):
     """Turn account polling on in-process, with answers already polled and no API calls."""
     monkeypatch.setattr(te, "ACCOUNT_SID", ACCOUNT)
-    monkeypatch.setattr(te, "poll_when_due", lambda conn: None)
+    monkeypatch.setattr(te, "poll_when_due", lambda conn: 60)
     usage = [{"category": "sms", "count": 3.0, "count_unit": "messages", "usage": 3.0, "usage_unit": "segments",
               "price": 0.02, "currency": "USD"}]
     with te.state() as conn, te.transaction(conn):
@@ -2976,7 +3012,7 @@ def test_every_metric_and_setting_is_in_the_readme(monkeypatch):
     with_polled_account(monkeypatch)
     metric_names = {family.name + "_total" if family.type == "counter" else family.name
                     for family in text_string_to_metric_families(call("/metrics")[2].decode())}
-    assert len(metric_names) == 17
+    assert len(metric_names) == 20
     for name in metric_names:
         assert f"`{name}`" in readme, name
     sources = (HERE / "twilio_exporter.py").read_text() + (HERE / "gunicorn.conf.py").read_text()

@@ -167,6 +167,8 @@ METRICS_PORT = METRICS_BIND.rpartition(":")[2]
 if METRICS_BIND and METRICS_PORT == config("TWILIO_EXPORTER_BIND", ":", lambda raw: raw).rpartition(":")[2]:
     raise ConfigError(f"Config 'TWILIO_EXPORTER_METRICS_BIND' has value {METRICS_BIND!r}. It must use another "
                       "port than TWILIO_EXPORTER_BIND: the port tells the private listener from the public one.")
+# Inbox bytes not yet moved into the store past which webhooks answer 503: about 12 million callbacks.
+INBOX_LIMIT = config("TWILIO_EXPORTER_INBOX_LIMIT", str(1024 ** 3), positive_int)
 LABELS = config("TWILIO_EXPORTER_LABELS", "", label_list)
 LABEL_LIMIT = config("TWILIO_EXPORTER_LABEL_LIMIT", "100", positive_int)
 if "country" in LABELS:
@@ -189,6 +191,7 @@ MAX_ERROR_CODES = 200             # distinct error_code label values; later ones
 BUSY_TIMEOUT_SECONDS = 5          # the longest a scrape, /health or a fold waits for the state file's lock
 API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
 FOLD_INTERVAL_SECONDS = 0.1       # how often each worker moves the inboxes into the counts
+FAILURE_RETRY_SECONDS = 1        # the least wait before an upkeep job that failed (a store that is down) runs again
 FOLD_IDLE_SECONDS = 1             # how often while nothing comes (a scrape moves what is left anyway)
 FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 11,000 callbacks
 INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this size; read ones are removed
@@ -465,8 +468,10 @@ UPGRADES = {
 # A worker has two connections: this one, for scrapes and /health, one thread at a time, and
 # its upkeep thread's. A connection per thread would multiply the page cache by the threads.
 _state = SimpleNamespace(key=None, conn=None, lock=threading.Lock(), upkeep=None, upkeep_lock=threading.Lock())
-# The inbox file this worker appends callbacks to, and why the state file is failing, if it is.
-_inbox = SimpleNamespace(key=None, file=None, path=None, size=0, broken=None, lock=threading.Lock())
+# The inbox file this worker appends callbacks to; what last failed writing to it, if the last write
+# failed; the read positions the store last gave, and the backlog past them (upkeep measures it).
+_inbox = SimpleNamespace(key=None, file=None, path=None, size=0, failed=None, lock=threading.Lock(),
+                         offsets={}, backlog=0)
 
 
 class SQLiteStore(sqlite3.Connection):
@@ -674,7 +679,6 @@ def state():
             start_upkeep()
             _state.conn = open_state(DB_PATH)
             _state.key = (os.getpid(), DB_PATH)
-            _inbox.broken = None  # about the file before
         yield _state.conn
     except STORE_ERRORS:
         if _state.key == (os.getpid(), DB_PATH):
@@ -834,20 +838,35 @@ def parse_inbox_line(line):
     return callback, None
 
 
+class Unavailable(Exception):
+    """The inbox cannot take a callback durably now: a webhook answers 503, and Twilio retries."""
+
+
 def write_to_inbox(line):
-    """Append a line to this worker's inbox file; once written, no crash of the worker can lose it."""
+    """Append a line to this worker's inbox file; once written, no crash of the worker can lose it.
+
+    The store need not be up: the inbox keeps what it has not taken in, up to INBOX_LIMIT.
+    """
+    if _inbox.backlog > INBOX_LIMIT:
+        raise Unavailable(f"the inbox holds {_inbox.backlog} bytes the store has not taken in, over "
+                          f"TWILIO_EXPORTER_INBOX_LIMIT={INBOX_LIMIT}")
     try:
         if _inbox.key != (os.getpid(), DB_PATH) or _inbox.size >= INBOX_ROTATE_BYTES:
             start_inbox_file()
-        if _inbox.broken:  # what is written now could not be counted until the state file works again
-            raise sqlite3.OperationalError(_inbox.broken)
         file, path = _inbox.file, _inbox.path
         written = file.write(line)  # one write(2), O_APPEND: the lines of threads never mix
+        if written != len(line):
+            raise OSError(f"disk full: {written} of {len(line)} bytes written")
     except OSError as error:
-        raise sqlite3.OperationalError(f"inbox: {error}") from None
+        _inbox.failed = f"inbox {_inbox.path or inbox_prefix()}: {error}"
+        raise Unavailable(_inbox.failed) from None
     _inbox.size += written
-    if written != len(line):
-        raise sqlite3.OperationalError(f"inbox {path}: disk full, {written} of {len(line)} bytes written")
+    _inbox.failed = None
+
+
+def inbox_prefix():
+    """The start of the paths of this host's inbox files, for the store configured."""
+    return store_class(DB_PATH).inbox_prefix(DB_PATH)
 
 
 def start_inbox_file():
@@ -855,11 +874,9 @@ def start_inbox_file():
     with _inbox.lock:
         if _inbox.key == (os.getpid(), DB_PATH) and _inbox.size < INBOX_ROTATE_BYTES:
             return _inbox.file  # another thread started it meanwhile
-        if _inbox.key != (os.getpid(), DB_PATH):
-            with state():  # first callback here: answer 503 now if the state file is no good
-                pass
+        start_upkeep()  # the first callback of a process not started by gunicorn.conf.py
         # Unique across every host over one store, as the store knows each file's read position by its name.
-        path = f"{store_class(DB_PATH).inbox_prefix(DB_PATH)}{HOST}.{os.getpid()}.{time.time_ns()}"
+        path = f"{inbox_prefix()}{HOST}.{os.getpid()}.{time.time_ns()}"
         file = open(f"{path}.new", "ab", buffering=0)
         # Held as long as the file is open, even across a crash: a fold knows a file is done
         # when it can take the lock. Taken before the file is named, so no fold sees it unlocked.
@@ -902,7 +919,7 @@ def fold_inbox(conn):
     """
     prefix = store_class(conn.target).inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
     files = inbox_files(prefix)
-    positions = inbox_offsets(conn, files)
+    positions = _inbox.offsets = inbox_offsets(conn, files)
     if all(positions.get(name) == size for name, size in files.items()):
         return 0  # nothing new: no write lock needed
     try:
@@ -965,6 +982,8 @@ def move_inboxes_in(conn, prefix):
                 finished.append(name)
         conn.executemany("UPDATE inbox SET finished = ? WHERE name = ?", [(time.time(), name) for name in finished])
         apply_callbacks(conn, sorted(callbacks, key=lambda callback: callback[0]))
+        moved = inbox_offsets(conn, files)
+    _inbox.offsets = moved
     for name in finished:  # its row goes with the next fold, which finds the file gone
         with suppress(FileNotFoundError):  # another worker's fold may remove it first
             os.unlink(os.path.join(folder, name))
@@ -978,6 +997,30 @@ def iter_lines(data, offset):
         if line:
             yield at, line
         at += len(line) + 1
+
+
+def inbox_backlog(offsets):
+    """(bytes, seconds) of what this host's inbox files hold past the read positions the store last gave.
+
+    The seconds are the age of the oldest line among them: its own time where it is a form
+    callback's, else the time its file was made, whichever is later (an event's time may be older
+    than its arrival).
+    """
+    prefix = inbox_prefix()
+    total, oldest = 0, time.time()
+    for name, size in inbox_files(prefix).items():
+        offset = offsets.get(name, 0)
+        if size <= offset:
+            continue
+        total += size - offset
+        stamp = name.rpartition(".")[2]
+        born = int(stamp) / 1e9 if stamp.isdigit() else 0  # the time.time_ns() it was named with
+        with suppress(OSError), open(os.path.dirname(prefix) + "/" + name, "rb") as file:
+            line = next((line for _, line in iter_lines(os.pread(file.fileno(), 1024, offset), offset)), b"")
+            callback, _ = parse_inbox_line(line)
+            born = max(born, callback.time) if callback else born
+        oldest = min(oldest, born)
+    return total, time.time() - oldest
 
 
 # --- upkeep ---
@@ -1020,20 +1063,23 @@ def checkpoint(conn):
 
 
 def upkeep_forever(key):
-    """Fold the inboxes, prune and checkpoint, each when it asks, until this process's connection changes.
+    """Fold the inboxes, prune, checkpoint and poll, each when it asks, until the store configured changes.
 
     The thread has a connection of its own, so scrapes never wait behind its work. Each job says
-    when it wants to run next; a failing one is retried at its interval. Each logs its failure
-    once and its recovery, a bug with its traceback; while folding fails, webhooks answer 503.
+    when it wants to run next; a failing one is retried at its interval, at least once a second.
+    Each logs its failure once and its recovery, a bug with its traceback. While the store is down,
+    callbacks wait in the inboxes and the backlog is measured all the same.
     """
     jobs = {fold_for_upkeep: ("moving the inboxes in", FOLD_INTERVAL_SECONDS),
             prune_expired: ("pruning", PRUNE_INTERVAL_SECONDS),
-            checkpoint: ("checkpoint", CHECKPOINT_INTERVAL_SECONDS)}
+            checkpoint: ("checkpoint", CHECKPOINT_INTERVAL_SECONDS),
+            poll_when_due: ("claiming account polls", 1)}
     due, failing, conn = dict.fromkeys(jobs, 0.0), set(), None
     while True:
         time.sleep(max(0.0, min(due.values()) - time.monotonic()))
         if _state.upkeep != key:
             break
+        _inbox.backlog = inbox_backlog(_inbox.offsets)[0]  # for the webhooks' limit: it needs no store
         for run, (job, interval) in jobs.items():
             if time.monotonic() < due[run]:
                 continue
@@ -1041,22 +1087,19 @@ def upkeep_forever(key):
                 conn = conn or open_state(key[1])
                 wait = run(conn)
             except Exception as error:  # the thread must live on: nothing else folds in this worker
-                wait = interval
+                wait = max(interval, FAILURE_RETRY_SECONDS)
                 if run not in failing:  # once, not at every try
-                    log.error("store %s: %s failed, retrying every %g s: %s", store_name(key[1]), job, interval,
+                    log.error("store %s: %s failed, retrying every %g s: %s", store_name(key[1]), job, wait,
                               error, exc_info=not isinstance(error, (*STORE_ERRORS, OSError)))
                 failing.add(run)
                 if conn is not None and isinstance(error, STORE_ERRORS):
-                    conn.close()  # the next try connects afresh: to a restarted server, or a file put back
+                    with suppress(*STORE_ERRORS):
+                        conn.close()  # the next try connects afresh: to a restarted server, or a file put back
                     conn = None
-                if run is fold_for_upkeep:
-                    _inbox.broken = f"{job} failed: {error}"
             else:
                 if run in failing:
                     log.warning("store %s: %s works again", store_name(key[1]), job)
                 failing.discard(run)
-                if run is fold_for_upkeep:
-                    _inbox.broken = None
             due[run] = time.monotonic() + wait
     if conn is not None:
         conn.close()
@@ -1159,12 +1202,16 @@ def poll_account(operations):
                     f"{ACCOUNT_SID}." if status in (401, 403) else "")
             log.error("Twilio API %s failed: %s.%s Next try in %d s.", operation, reason, hint, POLL_INTERVAL_SECONDS)
             payload = None
-        with state() as conn, transaction(conn):
-            if payload is None:
-                conn.execute("UPDATE poll SET errors = errors + 1 WHERE operation = ?", (operation,))
-            else:
-                conn.execute("UPDATE poll SET payload = ?, last_success = ? WHERE operation = ?",
-                             (payload, time.time(), operation))
+        try:
+            with state() as conn, transaction(conn):
+                if payload is None:
+                    conn.execute("UPDATE poll SET errors = errors + 1 WHERE operation = ?", (operation,))
+                else:
+                    conn.execute("UPDATE poll SET payload = ?, last_success = ? WHERE operation = ?",
+                                 (payload, time.time(), operation))
+        except STORE_ERRORS as error:
+            log.error("store %s: keeping the answer of Twilio API %s failed: %s", store_name(DB_PATH), operation,
+                      error)
 
 
 def api_error_reason(error):
@@ -1182,12 +1229,18 @@ def api_error_reason(error):
 
 
 def poll_when_due(conn):
-    """Start, in the background, the polls whose interval has passed: a scrape never waits on the API."""
+    """The upkeep's job: start, in the background, the polls whose interval has passed, from the process's start.
+
+    Claimed in the store, so each is polled once per interval across every worker of every host.
+    """
+    if not ACCOUNT_SID:
+        return POLL_INTERVAL_SECONDS
     now = time.time()
-    # Read first: the usual scrape finds nothing due and need not wait for the write lock.
+    # Read first: the usual check finds nothing due and need not wait for the write lock.
     due = due_polls(conn, now) and claim_polls(conn, now)
     if due:
         threading.Thread(target=poll_account, args=(due,), name="twilio-api-poll", daemon=True).start()
+    return 1
 
 
 def account_metrics(conn):
@@ -1240,7 +1293,11 @@ EVENTS_BY_TYPE = {label: EVENTS.labels(label) for label in (*EVENT_TYPES, TEST_E
 
 
 class StateCollector:
-    """Exports the counts kept in the state file; a scrape reads one small table."""
+    """Exports the counts kept in the store (a scrape reads one small table), and this host's inbox backlog.
+
+    While the store is down, a scrape still answers: with store_up 0 and the backlog, and without
+    the series that live in the store.
+    """
 
     def describe(self):
         """Nothing to describe ahead of a scrape (the registry is built for that)."""
@@ -1248,14 +1305,26 @@ class StateCollector:
 
     def collect(self):
         """Yield the callback metrics, every known label value present from the start."""
-        with state() as conn:
-            fold_inbox(conn)
-            rows = {(name, label): value
-                    for name, label, value in wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")}
-            account = []
-            if ACCOUNT_SID:
-                account = list(account_metrics(conn))
-                poll_when_due(conn)
+        try:
+            with state() as conn:
+                fold_inbox(conn)
+                rows = {(name, label): value for name, label, value in
+                        wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")}
+                account = list(account_metrics(conn)) if ACCOUNT_SID else []
+        except Exception as error:  # the store down, or a bug moving the inboxes in: the backlog still shows
+            log.warning("store %s: a scrape could not read it: %s", store_name(DB_PATH), error,
+                        exc_info=not isinstance(error, STORE_ERRORS))
+            rows = None
+        backlog, age = inbox_backlog(_inbox.offsets)
+        yield GaugeMetricFamily("twilio_exporter_store_up", "1 if this scrape read the store, else 0 (its series "
+                                "are then left out).", value=int(rows is not None))
+        yield GaugeMetricFamily("twilio_exporter_inbox_backlog_bytes", "Bytes of this host's inbox files not yet "
+                                "moved into the store.", value=backlog)
+        yield GaugeMetricFamily("twilio_exporter_inbox_backlog_seconds", "Age of the oldest line of this host's "
+                                "inbox files not yet moved into the store; 0 when there is none.",
+                                value=age if backlog else 0)
+        if rows is None:
+            return
         yield from account
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
                                          "Callbacks recognised as retries of one already recorded.",
@@ -1497,28 +1566,46 @@ def receive_events(environ):
 
 
 def health(full):
-    """Prove the state file can be read and written, and say how the exporter runs (full) or only that it does."""
-    with state() as conn:
-        fold_inbox(conn)
-        with transaction(conn):
-            conn.execute("INSERT INTO meta VALUES ('health_checked_at', ?) "
-                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (repr(time.time()),))
-        tracked = dict(conn.execute(
-            "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
-        label_values = {name: (count, other) for name, count, other in conn.execute(
-            "SELECT name, count(*) - sum(CASE value WHEN 'other' THEN 1 ELSE 0 END), "
-            "sum(CASE value WHEN 'other' THEN 1 ELSE 0 END) FROM label_value GROUP BY name")}
+    """Whether this host accepts callbacks durably (503 if not), and the store's state and the backlog (full)."""
+    try:
+        write_to_inbox(b"\n")  # proves the inbox takes a line now (an empty line is passed over)
+        failure = None
+    except Unavailable as error:
+        failure = str(error)
+    store = {"name": store_name(DB_PATH), "up": True}
+    try:
+        with state() as conn:
+            fold_inbox(conn)
+            with transaction(conn):  # proves a write
+                conn.execute("INSERT INTO meta VALUES ('health_checked_at', ?) "
+                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (repr(time.time()),))
+            tracked = dict(conn.execute(
+                "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
+            label_values = {name: (count, other) for name, count, other in conn.execute(
+                "SELECT name, count(*) - sum(CASE value WHEN 'other' THEN 1 ELSE 0 END), "
+                "sum(CASE value WHEN 'other' THEN 1 ELSE 0 END) FROM label_value GROUP BY name")}
+    except Exception as error:  # the store down, or a bug moving the inboxes in: this host still takes callbacks
+        if not isinstance(error, STORE_ERRORS):
+            log.exception("bug reading the store for /health")
+        store.update(up=False, error=f"{type(error).__name__}: {error}"[:500])
+    code, status = (200, "ok") if failure is None else (503, "unavailable")
     if not full:
-        return answer(200, {"status": "ok"})
-    return answer(200, {
-        "status": "ok",
+        return answer(code, {"status": status})
+    backlog, age = inbox_backlog(_inbox.offsets)
+    return answer(code, {
+        "status": status,
         "signatures": "checked" if AUTH_TOKENS else "NOT CHECKED: TWILIO_AUTH_TOKEN is not set",
-        "state": store_name(DB_PATH),
+        "store": store,
+        "inbox": {"folder": os.path.dirname(inbox_prefix()), "backlog_bytes": backlog,
+                  "backlog_seconds": round(age, 3) if backlog else 0, "limit_bytes": INBOX_LIMIT,
+                  **({"failure": failure} if failure else {})},
         "retention_seconds": RETENTION_SECONDS,
-        **{f"tracked_{kind}s": int(tracked.get(f"twilio_{kind}_status_gauge", 0)) for kind in KINDS},
+        **({f"tracked_{kind}s": int(tracked.get(f"twilio_{kind}_status_gauge", 0)) for kind in KINDS}
+           if store["up"] else {}),
         # Each breakdown label's distinct values so far, and whether later ones now count as "other".
-        "labels": {name: {"values": label_values.get(name, (0, 0))[0], "limit": LABEL_LIMIT,
-                          "over_limit": bool(label_values.get(name, (0, 0))[1])} for name in LABELS},
+        **({"labels": {name: {"values": label_values.get(name, (0, 0))[0], "limit": LABEL_LIMIT,
+                              "over_limit": bool(label_values.get(name, (0, 0))[1])} for name in LABELS}}
+           if store["up"] else {}),
     })
 
 
@@ -1557,10 +1644,10 @@ def app(environ, start_response):
         log.warning("rejected %s %.64r from %s: %d %s", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
                     environ.get("REMOTE_ADDR", "?"), reject.code, reject.reason)
         status, headers, body = answer(reject.code, {"status": "rejected", "reason": reject.reason}, reject.headers)
-    except STORE_ERRORS as error:
-        # Nothing is acknowledged unless it was committed: a 503 makes Twilio retry.
-        log.error("store %s failed: %s", store_name(DB_PATH), error)
-        reason = f"store {store_name(DB_PATH)}: {error}" if listener(environ) != "public" else "see the exporter's log"
+    except Unavailable as error:
+        # Nothing is acknowledged unless it was written: a 503 makes Twilio retry.
+        log.error("%s", error)
+        reason = str(error) if listener(environ) != "public" else "see the exporter's log"
         status, headers, body = answer(503, {"status": "unavailable", "reason": reason})
     except Exception:  # KeyboardInterrupt and SystemExit are not Exceptions, so they still stop the worker
         log.exception("bug handling %s %.64r", environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
