@@ -4,6 +4,7 @@ In-process tests drive `app` through wsgiref's validator; integration tests star
 gunicorn servers on loopback.
 """
 import concurrent.futures
+import contextlib
 import http.server
 import threading
 import io
@@ -507,6 +508,59 @@ def test_a_locked_state_file_keeps_webhooks_at_200_and_what_they_took_is_counted
     assert value(samples, "twilio_message_status_gauge", status="sent") == 20
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 10
     assert value(samples, "twilio_exporter_inbox_backlog_bytes") == 0
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server for one test, which may stop and start it."""
+    folder = Path(tempfile.mkdtemp(prefix="twilio_exporter-test-postgres-"))
+    server = Postgres(folder)
+    yield server
+    with contextlib.suppress(subprocess.CalledProcessError):
+        server.stop("immediate")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.server
+def test_postgresql_stopped_keeps_webhooks_at_200_and_what_they_took_is_counted_once_it_is_back(
+        own_postgres, monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(te, "DB_PATH", own_postgres.database())
+    monkeypatch.setattr(te, "INBOX_DIR", str(tmp_path))
+    assert message(sid("SM", 1900), "queued") == 200
+    assert value(scrape(), "twilio_message_callback_total", status="queued") == 1
+    own_postgres.stop()
+    assert [message(sid("SM", 1900 + number % 10), "sent") for number in range(15)] == [200] * 15  # 5 retried
+    samples = scrape()
+    assert value(samples, "twilio_exporter_store_up") == 0 and value(samples, "twilio_exporter_inbox_backlog_bytes") > 0
+    code, _, body = call("/health")
+    health = json.loads(body)
+    assert code == 200 and health["store"]["up"] is False and health["store"]["error"]
+    own_postgres.start()
+    samples = scrape()
+    assert value(samples, "twilio_exporter_store_up") == 1 and value(samples, "twilio_exporter_inbox_backlog_bytes") == 0
+    assert value(samples, "twilio_message_callback_total", status="sent") == 10
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 10
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 5
+    assert "secret-password" in te.DB_PATH and "secret-password" not in body.decode() + caplog.text
+
+
+def test_past_the_inbox_limit_webhooks_and_health_answer_503_until_the_store_takes_the_backlog_in(
+        monkeypatch, state):
+    monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
+    monkeypatch.setattr(te, "INBOX_LIMIT", 2000)
+    blocker = sqlite3.connect(state, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        answered = []
+        wait_for(lambda: answered.append(message(sid("SM", 1950 + len(answered)), "sent")) or answered[-1] == 503)
+        assert 2000 // 100 <= answered.count(200) and answered.count(503) == 1
+        code, _, body = call("/health")
+        assert code == 503 and b"over TWILIO_EXPORTER_INBOX_LIMIT=2000" in body
+    finally:
+        blocker.execute("ROLLBACK")
+    wait_for(lambda: message(sid("SM", 1949 + len(answered)), "sent") == 200)  # Twilio's retry of the 503
+    assert call("/health")[0] == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == answered.count(200) + 1
 
 
 def test_waiting_out_the_lock_while_other_workers_move_the_inboxes_in_is_no_failure_and_a_held_lock_is(
@@ -1979,6 +2033,35 @@ def test_the_country_label_without_phonenumbers_stops_start_up_with_the_pip_comm
                                   "package: pip install 'phonenumbers>=8.13'")
 
 
+def test_a_postgresql_store_without_psycopg_stops_start_up_with_the_pip_command_and_never_the_password(
+        monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed
+    with pytest.raises(ValueError) as stopped:
+        start_up(monkeypatch, TWILIO_EXPORTER_DB="postgresql://exporter:hunter2@db.example.com/twilio")
+    assert str(stopped.value) == ("Config 'TWILIO_EXPORTER_DB' has value 'postgresql://exporter:***@db.example.com/"
+                                  "twilio'. A PostgreSQL store needs the psycopg package: pip install "
+                                  "'psycopg[binary]>=3.1'")
+
+
+@pytest.mark.parametrize("url", ["postgresql://exporter:hunter2@db.example.com", "postgres://db.example.com/?password=hunter2"])
+def test_a_postgresql_url_without_a_database_stops_start_up_naming_it_without_the_password(url, monkeypatch):
+    with pytest.raises(ValueError) as stopped:
+        start_up(monkeypatch, TWILIO_EXPORTER_DB=url)
+    assert "Name the database, e.g. postgresql://exporter@db.example.com/twilio_exporter" in str(stopped.value)
+    assert "hunter2" not in str(stopped.value)
+
+
+def test_a_postgresql_url_selects_the_postgresql_store_and_its_inbox_folder(tmp_path, monkeypatch):
+    module = start_up(monkeypatch, TWILIO_EXPORTER_DB="postgres://exporter:hunter2@db/twilio",
+                      STATE_DIRECTORY=str(tmp_path))
+    assert module["store_class"](module["DB_PATH"]) is module["PostgresStore"]
+    assert module["inbox_prefix"]() == f"{tmp_path}/twilio_exporter.inbox."
+    assert module["store_name"](module["DB_PATH"]) == "postgres://exporter@db/twilio"
+    module = start_up(monkeypatch, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"),
+                      TWILIO_EXPORTER_INBOX_DIR=str(tmp_path / "inboxes"))
+    assert module["inbox_prefix"]() == f"{tmp_path}/inboxes/s.sqlite3.inbox."
+
+
 def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="Config 'TWILIO_EXPORTER_DB' .* inside PROMETHEUS_MULTIPROC_DIR"):
@@ -2118,20 +2201,26 @@ def get(url):
 
 
 def post_until_acknowledged(base_url, path, params, token=TOKEN, seconds=30):
-    """POST a signed callback (or a batch of events), retrying any non-200 or connection error as Twilio does."""
-    if path == "/webhooks/events":
-        body = json.dumps(params)
-        query, signature = json_signature(base_url + path, body, token or TOKEN)
-        path, body, headers = f"{path}?{query}", body.encode(), {"Content-Type": "application/json"}
-    else:
-        body, headers = urllib.parse.urlencode(params).encode(), {"Content-Type": FORM}
-        signature = token and RequestValidator(token).compute_signature(base_url + path, params)
-    if token:
-        headers["X-Twilio-Signature"] = signature
-    deadline = time.monotonic() + seconds  # a loaded machine restarts killed workers slowly
+    """POST a signed callback (or a batch of events), retrying any non-200 or connection error as Twilio does.
+
+    base_url may be a list of hosts' URLs behind a load balancer: each retry goes to the next one.
+    """
+    hosts = [base_url] if isinstance(base_url, str) else base_url
+    deadline, attempt = time.monotonic() + seconds, 0  # a loaded machine restarts killed workers slowly
     while time.monotonic() < deadline:
+        base_url, attempt = hosts[attempt % len(hosts)], attempt + 1
+        if path == "/webhooks/events":
+            body = json.dumps(params)
+            query, signature = json_signature(base_url + path, body, token or TOKEN)
+            url, body, headers = f"{base_url}{path}?{query}", body.encode(), {"Content-Type": "application/json"}
+        else:
+            body, headers = urllib.parse.urlencode(params).encode(), {"Content-Type": FORM}
+            signature = token and RequestValidator(token).compute_signature(base_url + path, params)
+            url = base_url + path
+        if token:
+            headers["X-Twilio-Signature"] = signature
         try:
-            request = urllib.request.Request(base_url + path, body, headers)
+            request = urllib.request.Request(url, body, headers)
             with urllib.request.urlopen(request, timeout=10) as response:
                 if response.status == 200:
                     return 1
@@ -2236,6 +2325,101 @@ def test_counts_are_exact_when_workers_are_sigkilled_with_event_batches_in_fligh
     assert_exact_counts(samples, 300, 100)
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") >= 600
     assert value(samples, "twilio_webhook_requests_total", endpoint="events", code="200") >= len(batches)
+
+
+def postgresql_host(folder, url):
+    """An exporter host over a PostgreSQL database: gunicorn with the production config, 2 workers, its own inbox."""
+    (folder / "inbox").mkdir(parents=True, exist_ok=True)
+    return Server(folder, ["-c", str(HERE / "gunicorn.conf.py")], TWILIO_AUTH_TOKEN=TOKEN, TWILIO_EXPORTER_WORKERS="2",
+                  TWILIO_EXPORTER_DB=url, TWILIO_EXPORTER_INBOX_DIR=str(folder / "inbox"),
+                  PROMETHEUS_MULTIPROC_DIR=str(folder / "metrics"))
+
+
+def store_series(samples):
+    """The samples every host exports alike: those kept in the store (not a host's requests, backlog or store_up)."""
+    return {key: val for key, val in samples.items()
+            if not key[0].startswith(("twilio_webhook_request", "twilio_exporter_"))}
+
+
+@pytest.mark.server
+def test_two_hosts_over_postgresql_count_exactly_through_sigkills_a_host_killed_whole_and_postgresql_restarted(
+        own_postgres, tmp_path):
+    url = own_postgres.database()
+    hosts = [postgresql_host(tmp_path / name, url) for name in ("a", "b")]
+    urls, killed, events = [host.url for host in hosts], [], []
+
+    def havoc(futures):
+        """SIGKILL workers on both hosts; kill host a whole and restart it; restart PostgreSQL."""
+        def done():
+            return sum(future.done() for future in futures) / len(futures)
+        while done() < 0.9:
+            time.sleep(0.1)
+            host = hosts[len(killed) % 2]
+            workers = host.workers() if host.process.poll() is None else []
+            if len(workers) > 1 and len(killed) < 10:
+                os.kill(workers[0], signal.SIGKILL)
+                killed.append(workers[0])
+            if done() > 0.3 and "host killed" not in events:
+                os.killpg(hosts[0].process.pid, signal.SIGKILL)  # master and workers, mid-run
+                hosts[0].process.wait()
+                hosts[0].log.close()
+                hosts[0] = postgresql_host(tmp_path / "a", url)  # its inbox folder, with what it left
+                urls[0] = hosts[0].url
+                events.append("host killed")
+            if done() > 0.6 and "postgresql restarted" not in events:
+                own_postgres.stop()
+                time.sleep(1)
+                own_postgres.start()
+                events.append("postgresql restarted")
+    callbacks = traffic(messages=300, calls=100)
+    # Each callback and its retry go to different hosts, as a load balancer may send them.
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        futures = [pool.submit(post_until_acknowledged, urls[number % 2:] + urls[:number % 2], path, params)
+                   for number, (path, params) in enumerate(callbacks)]
+        havoc(futures)
+        assert sum(future.result() for future in futures) == len(callbacks)
+    assert events == ["host killed", "postgresql restarted"] and len(killed) >= 4
+    wait_for(lambda: all(value(host.metrics(), "twilio_exporter_inbox_backlog_bytes") == 0 for host in hosts), 60)
+    scrapes = [host.metrics() for host in hosts]
+    for samples in scrapes:
+        assert value(samples, "twilio_exporter_store_up") == 1
+        assert_exact_counts(samples, 300, 100)
+    assert store_series(scrapes[0]) == store_series(scrapes[1])
+    for host in hosts:
+        host.stop()
+    logs = "".join((tmp_path / name / f"gunicorn-{port}.log").read_text()
+                   for name in ("a", "b") for port in [path.name.split("-")[1].split(".")[0] for path in
+                                                      (tmp_path / name).glob("gunicorn-*.log")])
+    assert "deadlock" not in logs and "could not serialize" not in logs
+
+
+def test_a_dead_hosts_inbox_copied_to_a_live_host_counts_each_line_once_even_when_it_returns_with_its_own(
+        postgres, monkeypatch, tmp_path):
+    monkeypatch.setattr(te, "DB_PATH", postgres.database())
+    dead, live = tmp_path / "dead", tmp_path / "live"
+    dead.mkdir(), live.mkdir()
+    lines = [inbox_line(sid("SM", 1960 + number), "sent") for number in range(6)]
+    monkeypatch.setattr(te, "INBOX_DIR", str(dead))
+    left = dead_workers_inbox(*lines, name="deadhost.4242.1700000000000000000")
+    with monkeypatch.context() as partly:  # the dead host had moved the first three in
+        partly.setattr(te, "FOLD_BYTES", len(b"".join(lines[:3])))
+        conn = te.open_state(te.DB_PATH)
+        assert te.fold_inbox(conn) == len(b"".join(lines[:3]))
+        conn.close()
+    shutil.copy2(left, live / left.name)  # the recovery step: the README's "Running more than one host"
+    monkeypatch.setattr(te, "INBOX_DIR", str(live))
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 6
+    assert not (live / left.name).exists()  # read to its end and removed
+    monkeypatch.setattr(te, "INBOX_DIR", str(dead))  # the dead host comes back, with its own copy
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 6
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0
+    assert not left.exists()
+    with te.state() as conn:  # the file's name is remembered a week, then forgotten
+        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS - 60)
+        assert conn.execute("SELECT count(*) FROM inbox WHERE name = ?", (left.name,)).fetchone()[0] == 1
+        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS + 60)
+        assert conn.execute("SELECT count(*) FROM inbox WHERE name = ?", (left.name,)).fetchone()[0] == 0
 
 
 @pytest.mark.server

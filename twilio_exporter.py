@@ -51,12 +51,13 @@ class ConfigError(ValueError):
 
 
 def config(name, default, parse=str):
-    """Read one setting from the environment, once; a bad value stops start-up naming it."""
+    """Read one setting from the environment, once; a bad value stops start-up naming it (and never a password)."""
     raw = os.environ.get(name, "").strip() or default
     try:
         return parse(raw)
     except ValueError as error:
-        raise ConfigError(f"Config {name!r} has value {raw!r}. {error}") from None
+        shown = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", re.sub(r"(?i)(password=)[^&]*", r"\1***", raw))
+        raise ConfigError(f"Config {name!r} has value {shown!r}. {error}") from None
 
 
 def positive_int(raw):
@@ -514,6 +515,9 @@ class SQLiteStore(sqlite3.Connection):
     def is_lock_timeout(error):
         return str(error) == "database is locked"
 
+    def alive(self):
+        return True  # a file does not go away under an open connection
+
     def vacuum(self):
         """Give the pages pruning freed back to the disk. Only executescript steps this pragma to the end."""
         wait_for_lock(self.executescript, "PRAGMA incremental_vacuum")
@@ -595,6 +599,16 @@ class PostgresStore:
     def is_lock_timeout(error):
         return isinstance(error, psycopg.errors.LockNotAvailable)
 
+    def alive(self):
+        """Whether the connection still reaches its server, which may have restarted since its last use."""
+        try:
+            self.raw.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            with suppress(psycopg.Error):
+                self.raw.close()
+            return False
+
     def vacuum(self):
         """Nothing to do: PostgreSQL's autovacuum reuses the space."""
 
@@ -675,6 +689,8 @@ def state():
     if not _state.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
         raise sqlite3.OperationalError("database is locked (busy in another thread of this worker)")
     try:
+        if _state.key == (os.getpid(), DB_PATH) and not _state.conn.alive():
+            _state.key = None  # its server restarted since: connect afresh rather than fail this request
         if _state.key != (os.getpid(), DB_PATH):
             start_upkeep()
             _state.conn = open_state(DB_PATH)
@@ -904,9 +920,15 @@ def select_in(conn, query, values, *parameters):
         yield from conn.execute(query.format(",".join("?" * len(chunk))), (*parameters, *chunk))
 
 
-def inbox_offsets(conn, names):
-    """{name: offset} of the inbox files the store knows, of those named."""
-    return dict(select_in(conn, 'SELECT name, "offset" FROM inbox WHERE name IN ({})', sorted(names)))
+def inbox_offsets(conn, names, finished=None):
+    """{name: offset} of the inbox files the store knows, of those named; adds to `finished` those it has finished."""
+    offsets = {}
+    for name, offset, done in select_in(conn, 'SELECT name, "offset", finished FROM inbox WHERE name IN ({})',
+                                        sorted(names)):
+        offsets[name] = offset
+        if done is not None and finished is not None:
+            finished.add(name)
+    return offsets
 
 
 def fold_inbox(conn):
@@ -918,8 +940,12 @@ def fold_inbox(conn):
     lock, and one could wait past the timeout and turn its webhooks to 503 for nothing).
     """
     prefix = store_class(conn.target).inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
-    files = inbox_files(prefix)
-    positions = _inbox.offsets = inbox_offsets(conn, files)
+    files, finished = inbox_files(prefix), set()
+    positions = _inbox.offsets = inbox_offsets(conn, files, finished)
+    for name in finished:
+        if positions[name] == files[name]:  # moved in whole before: a copy of it brought back adds nothing
+            with suppress(FileNotFoundError):
+                os.unlink(os.path.join(os.path.dirname(prefix), name))
     if all(positions.get(name) == size for name, size in files.items()):
         return 0  # nothing new: no write lock needed
     try:
