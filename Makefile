@@ -34,7 +34,7 @@ postgresql:
 	  || { echo "make test needs PostgreSQL's programs: sudo apt-get install postgresql" >&2; exit 1; }
 
 # The exporter against a bare WSGI ceiling with wrk; BENCH_ARGS=--smoke for a tiny run that only proves it works.
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed postgresql
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # mutmut 3 mutates a copy in mutants/ and runs the tests not marked server or docs (setup.cfg [mutmut]);

@@ -122,8 +122,7 @@ def label_list(raw):
 def store_target(raw):
     """Check TWILIO_EXPORTER_DB: a PostgreSQL URL (which needs psycopg), else the state file's path."""
     if raw.startswith(POSTGRES_SCHEMES):
-        if not psycopg:
-            raise ValueError("A PostgreSQL store needs the psycopg package: pip install 'psycopg[binary]>=3.1'")
+        load_psycopg()
         if not urlsplit(raw).path.strip("/"):
             raise ValueError("Name the database, e.g. postgresql://exporter@db.example.com/twilio_exporter")
         return raw
@@ -144,10 +143,20 @@ LABEL_NAMES = ("account", "messaging_service", "sender", "country")
 AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", comma_list)
 PUBLIC_URL = config("TWILIO_EXPORTER_PUBLIC_URL", "", lambda raw: raw and public_url(raw))
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-try:
-    import psycopg  # the optional PostgreSQL store
-except ImportError:
-    psycopg = None
+STORE_ERRORS = (sqlite3.Error,)  # what a store raises when it fails; psycopg's too, once loaded
+psycopg = None  # the optional PostgreSQL store's driver, loaded only for one: it costs each worker some 14 MB
+
+
+def load_psycopg():
+    """Import psycopg for a PostgreSQL store, or say how to install it."""
+    global psycopg, STORE_ERRORS
+    try:
+        import psycopg
+    except ImportError:
+        raise ValueError("A PostgreSQL store needs the psycopg package: pip install 'psycopg[binary]>=3.1'") from None
+    STORE_ERRORS = (sqlite3.Error, psycopg.Error)
+
+
 STATE_DIRECTORY = os.environ.get("STATE_DIRECTORY", "").split(":")[0] or "."  # systemd's StateDirectory=
 # The store: a SQLite file's path, or a postgresql:// URL (RFC 3986, e.g. postgresql://user:pass@host/db).
 DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(STATE_DIRECTORY, "twilio_exporter.sqlite3"), store_target)
@@ -540,14 +549,14 @@ class SQLiteStore(sqlite3.Connection):
 
 class PostgresStore:
     """A PostgreSQL database, shared by every worker of every host: psycopg 3 behind sqlite3's interface."""
-    errors = (psycopg.Error,) if psycopg else ()
     LOCK_KEY = 0x7477696C696F  # pg_advisory_xact_lock's key: one lock serialises every write, cluster-wide
 
     @classmethod
     def open(cls, dsn):
         """Connect, and create the tables unless there; several hosts starting at once take turns."""
+        load_psycopg()
         conn = cls()
-        conn.target = dsn
+        conn.target, conn.errors = dsn, (psycopg.Error,)
         # A lock or a statement waits as long as a SQLite busy wait would, then fails.
         conn.raw = psycopg.connect(dsn, autocommit=True, connect_timeout=BUSY_TIMEOUT_SECONDS,
                                    application_name="twilio_exporter",
@@ -614,9 +623,6 @@ class PostgresStore:
 
     def checkpoint(self):
         """Nothing to do: PostgreSQL checkpoints its own write-ahead log."""
-
-
-STORE_ERRORS = SQLiteStore.errors + PostgresStore.errors
 
 
 @lru_cache(maxsize=None)

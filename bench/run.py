@@ -153,7 +153,10 @@ class Gunicorn:
     """gunicorn with the production config, serving one app on PORT."""
 
     def __init__(self, app, workers, db, labels=""):
+        inbox = WORK / f"inbox-{time.time_ns()}"  # a PostgreSQL store's inbox folder
+        inbox.mkdir()
         env = {**os.environ, "TWILIO_EXPORTER_LABELS": labels, "TWILIO_AUTH_TOKEN": TOKEN,
+               "TWILIO_EXPORTER_INBOX_DIR": str(inbox) if str(db).startswith("postgresql://") else "",
                "TWILIO_EXPORTER_BIND": f"127.0.0.1:{PORT}",
                "TWILIO_EXPORTER_WORKERS": str(workers), "TWILIO_EXPORTER_DB": str(db),
                "TWILIO_EXPORTER_LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(WORK / "metrics"),
@@ -197,15 +200,28 @@ def wrk(script, seconds, connections, threads=2):
 
 def largest_size_during(path, run, *args):
     """Call run(*args); return its result and the largest size of the file at `path` meanwhile."""
+    def size():
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:
+            return 0
+    return largest_during(size, 0.01, run, *args)
+
+
+def backlog_seconds():
+    """twilio_exporter_inbox_backlog_seconds of the exporter on PORT (a scrape, served by any worker)."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=10).read().decode()
+    return float(re.search(r"^twilio_exporter_inbox_backlog_seconds (\S+)$", body, re.M).group(1))
+
+
+def largest_during(measure, every, run, *args):
+    """Call run(*args); return its result and the largest value of measure() taken every `every` s meanwhile."""
     largest, done = [0], threading.Event()
 
     def sample():
-        """Stat the file every 10 ms until run returns."""
-        while not done.wait(0.01):
-            try:
-                largest[0] = max(largest[0], path.stat().st_size)
-            except FileNotFoundError:
-                pass
+        """Measure until run returns."""
+        while not done.wait(every):
+            largest[0] = max(largest[0], measure())
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
@@ -216,27 +232,93 @@ def largest_size_during(path, run, *args):
     return result, largest[0]
 
 
-def throughput(args, main_lua, warm_lua):
-    """Alternate ceiling and exporter rounds; return req/s lists, non-2xx counts and the largest WAL seen."""
+def throughput(args, main_lua, warm_lua, postgres):
+    """Alternate ceiling and exporter rounds; return req/s lists, non-2xx counts, the largest WAL and PostgreSQL lag."""
     runs = {"ceiling": ("bench.ceiling:app", ""), "exporter": ("twilio_exporter:app", ""),
             "labelled": ("twilio_exporter:app", ALL_LABELS),  # the exporter with all four labels
-            "no country": ("twilio_exporter:app", NO_COUNTRY)}  # and with the three that need no phonenumbers
+            "no country": ("twilio_exporter:app", NO_COUNTRY),  # and with the three that need no phonenumbers
+            "postgresql": ("twilio_exporter:app", "")}  # over PostgreSQL on this machine
     rates, bad = {name: [] for name in runs}, dict.fromkeys(runs, 0)
-    wal_bytes = 0
+    wal_bytes, lag = 0, 0
     for round_number in range(args.rounds):
         for name, (app, labels) in runs.items():
-            db = WORK / f"throughput-{name}-{round_number}.sqlite3"
+            db = postgres.database() if name == "postgresql" else WORK / f"throughput-{name}-{round_number}.sqlite3"
             server = Gunicorn(app, args.workers, db, labels)
             try:
                 wrk(warm_lua, 1, args.connections)
-                result, largest = largest_size_during(Path(f"{db}-wal"), wrk, main_lua, args.seconds, args.connections)
-                wal_bytes = max(wal_bytes, largest)
+                if name == "postgresql":  # the backlog's age under full load, from a scrape every 0.5 s
+                    result, largest = largest_during(backlog_seconds, 0.5, wrk, main_lua, args.seconds,
+                                                     args.connections)
+                    lag = max(lag, largest)
+                else:
+                    result, largest = largest_size_during(Path(f"{db}-wal"), wrk, main_lua, args.seconds,
+                                                          args.connections)
+                    wal_bytes = max(wal_bytes, largest)
             finally:
                 server.stop()
             rates[name].append(result["rps"])
             bad[name] += result["non2xx"] + result["errors"]
             print(f"  round {round_number + 1} {name:10} {result['rps']:8.0f} req/s", flush=True)
-    return rates, bad, wal_bytes
+    return rates, bad, wal_bytes, lag
+
+
+class Postgres:
+    """A PostgreSQL server of this machine's (Debian's postgresql package), as configured out of the box, in WORK."""
+
+    def __init__(self):
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bins:
+            raise SystemExit("make bench needs PostgreSQL's programs: sudo apt-get install postgresql")
+        self.bin, self.folder, self.count = bins[-1], WORK / "postgres", 0
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder.mkdir()
+        self.owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # initdb refuses root
+        if self.owner:
+            shutil.chown(WORK, "postgres")
+            shutil.chown(self.folder, "postgres")
+        self.run("initdb", "-D", self.folder / "data", "-U", "postgres", "--auth=trust")
+        self.run("pg_ctl", "-D", self.folder / "data", "-l", self.folder / "log", "-w", "-o",
+                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+
+    def run(self, program, *args):
+        subprocess.run([*self.owner, self.bin / program, *map(str, args)], check=True, stdout=subprocess.DEVNULL)
+
+    def database(self):
+        """A new database's URL."""
+        import psycopg
+        self.count += 1
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE bench_{self.count}")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/bench_{self.count}"
+
+    def stop(self):
+        self.run("pg_ctl", "-D", self.folder / "data", "-m", "fast", "-w", "stop")
+
+
+def fold_rate(store, callbacks):
+    """Callbacks a second one host's fold moves into a store from a backlog of inbox files (in this process)."""
+    inbox = WORK / f"fold-{time.time_ns()}"
+    inbox.mkdir()
+    te.DB_PATH, te.INBOX_DIR = store, str(inbox)
+    prefix = te.inbox_prefix()
+    statuses = ("sent", "delivered")
+    lines = [te.inbox_line(te.new_callback(time.time(), te.KINDS["message"], f"SM{number // 2:032x}",
+                                           statuses[number % 2])) for number in range(callbacks)]
+    per_file = te.INBOX_ROTATE_BYTES // len(lines[0])
+    for start in range(0, callbacks, per_file):  # as workers that have rotated or exited leave them
+        Path(f"{prefix}bench.1.{start + 1}").write_bytes(b"".join(lines[start:start + per_file]))
+    conn = te.open_state(store)
+    started = time.perf_counter()
+    while te.fold_inbox(conn):
+        pass
+    seconds = time.perf_counter() - started
+    counted = conn.execute("SELECT sum(value) FROM counter WHERE name = 'twilio_message_callback_total'").fetchone()[0]
+    conn.close()
+    if counted != callbacks:
+        raise SystemExit(f"the fold into {te.store_name(store)} counted {counted} of {callbacks} callbacks")
+    return callbacks / seconds
 
 
 def label_sets(count):
@@ -294,7 +376,15 @@ def main():
     main_lua = lua_script(requests, WORK / "main.lua")
     warm_lua = lua_script(callbacks(500, 10 ** 9), WORK / "warm.lua")
     print(f"{len(requests)} requests ({len(set(requests))} distinct); throughput rounds:", flush=True)
-    rates, bad, wal_bytes = throughput(args, main_lua, warm_lua)
+    postgres = Postgres()
+    try:
+        rates, bad, wal_bytes, lag = throughput(args, main_lua, warm_lua, postgres)
+        backlog = 5_000 if smoke else 300_000
+        print(f"moving a backlog of {backlog:,} callbacks in, into SQLite and into PostgreSQL", flush=True)
+        folds = {"SQLite": fold_rate(str(WORK / "fold.sqlite3"), backlog), "PostgreSQL": fold_rate(postgres.database(),
+                                                                                                backlog)}
+    finally:
+        postgres.stop()
 
     print("Event Streams: batches of 20 events, and single batches of 100", flush=True)
     server = Gunicorn("twilio_exporter:app", args.workers, WORK / "events.sqlite3")
@@ -359,6 +449,7 @@ def main():
     labelled_ratios = [mine / theirs for mine, theirs in zip(rates["labelled"], rates["ceiling"])]
     drops = [plain - labelled for plain, labelled in zip(ratios, labelled_ratios)]
     no_country_drops = [plain - mine / theirs for plain, mine, theirs in zip(ratios, rates["no country"], rates["ceiling"])]
+    postgres_ratios = [mine / theirs for mine, theirs in zip(rates["postgresql"], rates["ceiling"])]
     small, large = args.tracked
     rows = [
         ("throughput: ceiling (bare WSGI)", f"{ceiling:,.0f} req/s", f"non-2xx or errors: {bad['ceiling']}"),
@@ -373,6 +464,13 @@ def main():
         ("ratio lost to account, messaging_service, sender", f"{statistics.median(no_country_drops):.2f}",
          "rounds: " + ", ".join(f"{drop:.2f}" for drop in no_country_drops)
          + f"; non-2xx or errors: {bad['no country']}"),
+        ("throughput ratio, PostgreSQL store on this machine", f"{statistics.median(postgres_ratios):.2f}",
+         "rounds: " + ", ".join(f"{ratio:.2f}" for ratio in postgres_ratios) + f"; non-2xx or errors: {bad['postgresql']}"),
+        ("inbox backlog age under full load, PostgreSQL", f"{lag:.2f} s",
+         "the largest twilio_exporter_inbox_backlog_seconds of a scrape every 0.5 s in any round"),
+        ("one host moving a backlog into PostgreSQL", f"{folds['PostgreSQL']:,.0f} callbacks/s",
+         f"{backlog:,} callbacks, one connection, about 1 MiB a transaction; target >= 20,000/s"),
+        ("one host moving a backlog into SQLite", f"{folds['SQLite']:,.0f} callbacks/s", "the same, for comparison"),
         ("Event Streams, batches of 20 events", f"{events['rps'] * 20:,.0f} events/s",
          f"{events['rps']:,.0f} req/s; non-2xx or errors: {events['non2xx'] + events['errors']}"),
         ("Event Streams, one batch of 100 events", f"{statistics.median(hundreds):.1f} ms",

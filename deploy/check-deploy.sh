@@ -16,13 +16,30 @@ if ! command -v promtool >/dev/null; then
   fi
 fi
 
+if ! command -v haproxy >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's haproxy package to check deploy/haproxy.cfg"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+fi
+
+echo "== promtool check config (one host, two hosts)"
+promtool check config deploy/prometheus.yml
+promtool check config deploy/prometheus-two-hosts.yml
+echo "== haproxy -c (the load balancer for two hosts, its TLS certificate left out)"
+if command -v haproxy >/dev/null; then
+  haproxy_dir=$(mktemp -d)
+  sed 's|bind :443 ssl crt .*|bind 127.0.0.1:8443|' deploy/haproxy.cfg > "$haproxy_dir/haproxy.cfg"
+  haproxy -c -f "$haproxy_dir/haproxy.cfg"
+  rm -r "$haproxy_dir"
+else
+  echo "haproxy is missing (sudo apt-get install haproxy): deploy/haproxy.cfg not checked"
+fi
 echo "== promtool check rules"
 promtool check rules deploy/alerts.yml
 echo "== promtool test rules"
 promtool test rules deploy/alerts_test.yml
 echo "== dashboard JSON"
 "$BIN/python" -m json.tool deploy/grafana-dashboard.json >/dev/null && echo "deploy/grafana-dashboard.json: valid JSON"
-echo "== the dashboard's breakdown panels, with the labels on and off (promtool test rules)"
+echo "== the dashboard's panels, with the breakdown labels on and off, one host or two (promtool test rules)"
 # Each "by sender/country" panel's query, its variables at All, evaluated on series with the
 # breakdown labels and on series without them: one line per value, or one line in all.
 panel_tests=$(mktemp -d)
@@ -35,15 +52,23 @@ def query(title):
         expr = expr.replace(variable, ".*")
     return expr.replace("$__rate_interval", "5m")
 on = {"sender=\"A\", country=\"US\"": (1, 1), "sender=\"B\", country=\"GB\"": (2, 0)}  # delivered, undelivered a minute
-def case(name, series, expected):
-    inputs = [{"series": f"twilio_message_callback_total{{status=\"{status}\"{labels}}}", "values": f"0+{per_minute}x20"}
+def case(name, series, expected, hosts=("",)):
+    """Each host (an instance label) exports the same cluster-wide series, as hosts over one PostgreSQL do."""
+    inputs = [{"series": f"twilio_message_callback_total{{status=\"{status}\"{labels}{host}}}", "values": f"0+{per_minute}x20"}
               for labels, (delivered, undelivered) in series.items()
-              for status, per_minute in (("delivered", delivered), ("undelivered", undelivered))]
-    inputs += [{"series": f"twilio_message_errors_total{{error_code=\"30003\"{labels}}}", "values": f"0+{undelivered}x20"}
-               for labels, (_, undelivered) in series.items() if undelivered]
+              for status, per_minute in (("delivered", delivered), ("undelivered", undelivered)) for host in hosts]
+    inputs += [{"series": f"twilio_message_errors_total{{error_code=\"30003\"{labels}{host}}}", "values": f"0+{undelivered}x20"}
+               for labels, (_, undelivered) in series.items() if undelivered for host in hosts]
     return {"name": name, "interval": "1m", "input_series": inputs, "promql_expr_test": [
         {"expr": query(title), "eval_time": "15m", "exp_samples": samples} for title, samples in expected.items()]}
-tests = [case("breakdown labels off: one line each", {"": (4, 1)}, {
+off = {"Delivery success rate": [{"labels": "{}", "value": 0.8}],
+       "Message callbacks per minute by status": [{"labels": "{status=\"delivered\"}", "value": 4},
+                                                  {"labels": "{status=\"undelivered\"}", "value": 1}],
+       "Message failures by error code (per minute)": [{"labels": "{error_code=\"30003\"}", "value": 1}]}
+tests = [case("breakdown labels off, one host", {"": (4, 1)}, off),
+         case("breakdown labels off, two hosts over one store: the same numbers", {"": (4, 1)}, off,
+              hosts=(", instance=\"a:8080\"", ", instance=\"b:8080\"")),
+         case("breakdown labels off: one line each", {"": (4, 1)}, {
              "Delivery success rate by sender": [{"labels": "{}", "value": 0.8}],
              "Delivery success rate by destination country": [{"labels": "{}", "value": 0.8}],
              "Message failures by sender and error code (per minute)": [{"labels": "{error_code=\"30003\"}", "value": 1}]}),
@@ -53,7 +78,13 @@ tests = [case("breakdown labels off: one line each", {"": (4, 1)}, {
              "Delivery success rate by destination country": [{"labels": "{country=\"US\"}", "value": 0.5},
                                                               {"labels": "{country=\"GB\"}", "value": 1}],
              "Message failures by destination country and error code (per minute)": [
-                 {"labels": "{country=\"US\", error_code=\"30003\"}", "value": 1}]})]
+                 {"labels": "{country=\"US\", error_code=\"30003\"}", "value": 1}]}),
+         case("breakdown labels on, two hosts over one store: the same numbers", {", " + labels: rates for labels, rates in on.items()}, {
+             "Delivery success rate by sender": [{"labels": "{sender=\"A\"}", "value": 0.5},
+                                                 {"labels": "{sender=\"B\"}", "value": 1}],
+             "Message failures by sender and error code (per minute)": [
+                 {"labels": "{error_code=\"30003\", sender=\"A\"}", "value": 1}]},
+              hosts=(", instance=\"a:8080\"", ", instance=\"b:8080\""))]
 json.dump({"evaluation_interval": "1m", "tests": tests}, open(sys.argv[1], "w"), indent=1)
 PYTHON
 promtool test rules "$panel_tests/panels_test.yml"
