@@ -2341,11 +2341,21 @@ def store_series(samples):
             if not key[0].startswith(("twilio_webhook_request", "twilio_exporter_"))}
 
 
+@pytest.fixture
+def hosts():
+    """A list to put exporter hosts in; whichever still run at the end are stopped."""
+    started = []
+    yield started
+    for host in started:
+        if host.process.poll() is None:
+            host.stop()
+
+
 @pytest.mark.server
 def test_two_hosts_over_postgresql_count_exactly_through_sigkills_a_host_killed_whole_and_postgresql_restarted(
-        own_postgres, tmp_path):
+        own_postgres, tmp_path, hosts):
     url = own_postgres.database()
-    hosts = [postgresql_host(tmp_path / name, url) for name in ("a", "b")]
+    hosts += [postgresql_host(tmp_path / name, url) for name in ("a", "b")]
     urls, killed, events = [host.url for host in hosts], [], []
 
     def havoc(futures):
@@ -2874,6 +2884,12 @@ def test_balance_and_usage_are_exported_with_one_api_call_per_interval_across_wo
     wait_for(lambda: fake_api.calls == {"balance": 2, "usage": 2})
     time.sleep(1)
     assert fake_api.calls == {"balance": 2, "usage": 2}
+
+
+@pytest.mark.server
+def test_the_first_poll_starts_with_the_workers_before_any_scrape(gunicorn, fake_api):
+    polling_server(gunicorn, fake_api, interval=60)  # the fixture waits for /health, which polls nothing
+    wait_for(lambda: fake_api.calls == {"balance": 1, "usage": 1})
 
 
 def polling_in_process(monkeypatch, fake_api, interval=60, api_key=("SK" + "b" * 32, "api-secret")):

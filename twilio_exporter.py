@@ -478,10 +478,9 @@ UPGRADES = {
 # A worker has two connections: this one, for scrapes and /health, one thread at a time, and
 # its upkeep thread's. A connection per thread would multiply the page cache by the threads.
 _state = SimpleNamespace(key=None, conn=None, lock=threading.Lock(), upkeep=None, upkeep_lock=threading.Lock())
-# The inbox file this worker appends callbacks to; what last failed writing to it, if the last write
-# failed; the read positions the store last gave, and the backlog past them (upkeep measures it).
-_inbox = SimpleNamespace(key=None, file=None, path=None, size=0, failed=None, lock=threading.Lock(),
-                         offsets={}, backlog=0)
+# The inbox file this worker appends callbacks to; the read positions the store last gave for this
+# host's inbox files, and the bytes past them (the upkeep thread measures it for the webhooks' limit).
+_inbox = SimpleNamespace(key=None, file=None, path=None, size=0, lock=threading.Lock(), offsets={}, backlog=0)
 
 
 class SQLiteStore(sqlite3.Connection):
@@ -875,15 +874,12 @@ def write_to_inbox(line):
     try:
         if _inbox.key != (os.getpid(), DB_PATH) or _inbox.size >= INBOX_ROTATE_BYTES:
             start_inbox_file()
-        file, path = _inbox.file, _inbox.path
-        written = file.write(line)  # one write(2), O_APPEND: the lines of threads never mix
+        written = _inbox.file.write(line)  # one write(2), O_APPEND: the lines of threads never mix
         if written != len(line):
             raise OSError(f"disk full: {written} of {len(line)} bytes written")
     except OSError as error:
-        _inbox.failed = f"inbox {_inbox.path or inbox_prefix()}: {error}"
-        raise Unavailable(_inbox.failed) from None
+        raise Unavailable(f"inbox {_inbox.path or inbox_prefix()}: {error}") from None
     _inbox.size += written
-    _inbox.failed = None
 
 
 def inbox_prefix():
@@ -940,10 +936,10 @@ def inbox_offsets(conn, names, finished=None):
 def fold_inbox(conn):
     """Move the callbacks in this host's inbox files into the counts, about FOLD_BYTES at most; return the bytes read.
 
-    Every worker's fold reads every inbox file. So a fold that waited the whole BUSY_TIMEOUT_SECONDS
-    for the write lock while other workers' folds moved the inboxes on has not failed: they moved
-    its worker's lines too, or will next (under a heavy backlog four workers' folds queue for the
-    lock, and one could wait past the timeout and turn its webhooks to 503 for nothing).
+    Every worker's fold reads every inbox file of its host. So a fold that waited the whole
+    BUSY_TIMEOUT_SECONDS for the write lock while other workers' folds moved the inboxes on has not
+    failed: they moved its worker's lines too, or will next (under a heavy backlog four workers'
+    folds queue for the lock, and one could wait past the timeout and be logged as failing for nothing).
     """
     prefix = store_class(conn.target).inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
     files, finished = inbox_files(prefix), set()
@@ -959,7 +955,6 @@ def fold_inbox(conn):
     except conn.errors as error:
         if not conn.is_lock_timeout(error):
             raise
-        conn.rollback()
         if inbox_offsets(conn, files) == positions:
             raise  # held by something that is not moving the inboxes in: a real failure
         log.debug("waited out the lock while other workers moved the inboxes in: %s", error)
@@ -1016,7 +1011,7 @@ def move_inboxes_in(conn, prefix):
         apply_callbacks(conn, sorted(callbacks, key=lambda callback: callback[0]))
         moved = inbox_offsets(conn, files)
     _inbox.offsets = moved
-    for name in finished:  # its row goes with the next fold, which finds the file gone
+    for name in finished:  # its row stays, marked finished, for INBOX_MEMORY_SECONDS
         with suppress(FileNotFoundError):  # another worker's fold may remove it first
             os.unlink(os.path.join(folder, name))
     return read
