@@ -91,7 +91,7 @@ class Postgres:
         self.start()
 
     def run(self, program, *args):
-        subprocess.run([*self.as_owner, self.bin / program, *map(str, args)], check=True,
+        subprocess.run([*self.as_owner, self.bin / program, *map(str, args)], check=True, cwd="/",
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def start(self):
@@ -2403,7 +2403,17 @@ def test_two_hosts_over_postgresql_count_exactly_through_sigkills_a_host_killed_
     assert "deadlock" not in logs and "could not serialize" not in logs
 
 
-def test_a_dead_hosts_inbox_copied_to_a_live_host_counts_each_line_once_even_when_it_returns_with_its_own(
+def test_hosts_starting_at_once_on_an_empty_postgresql_database_make_its_tables_once_without_failing(postgres):
+    url = postgres.database()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:  # eight connections, as eight workers would open
+        connections = list(pool.map(lambda _: te.open_state(url), range(8)))
+    assert connections[0].execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+        te.SCHEMA_VERSION)
+    for conn in connections:
+        conn.close()
+
+
+def test_a_dead_hosts_inbox_copied_to_a_live_host_over_postgresql_counts_each_line_once_even_if_it_returns(
         postgres, monkeypatch, tmp_path):
     monkeypatch.setattr(te, "DB_PATH", postgres.database())
     dead, live = tmp_path / "dead", tmp_path / "live"
@@ -3109,8 +3119,8 @@ def test_send_test_shows_twilios_error_code_and_message_without_a_traceback_or_c
 
 def exported_metric_names(monkeypatch):
     """Every sample name /metrics can show (error codes appear once there is one)."""
+    with_polled_account(monkeypatch)  # first: the upkeep thread the callback starts must never poll
     message(sid("SM", 44), "failed", ErrorCode="30003")
-    with_polled_account(monkeypatch)
     names = set()
     for family in text_string_to_metric_families(call("/metrics")[2].decode()):
         names |= {sample.name for sample in family.samples}

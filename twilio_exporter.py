@@ -1219,10 +1219,9 @@ def rest_account():
 
 def poll_account(operations):
     """Call the REST API for each operation and keep the answer, or count the failure."""
-    account = rest_account()
     for operation in operations:
         try:
-            payload = json.dumps(POLLS[operation](account))
+            payload = json.dumps(POLLS[operation](rest_account()))
         except Exception as error:  # a background thread: anything uncaught would vanish unlogged
             status, reason = api_error_reason(error)
             hint = (" Check TWILIO_API_KEY and TWILIO_API_SECRET, or TWILIO_AUTH_TOKEN, for "

@@ -283,7 +283,8 @@ class Postgres:
                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
 
     def run(self, program, *args):
-        subprocess.run([*self.owner, self.bin / program, *map(str, args)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*self.owner, self.bin / program, *map(str, args)], check=True, stdout=subprocess.DEVNULL,
+                       cwd="/")  # the postgres user may not enter the current folder
 
     def database(self):
         """A new database's URL."""
