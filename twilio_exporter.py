@@ -917,8 +917,9 @@ def inbox_files(prefix):
 
 def select_in(conn, query, values, *parameters):
     """The rows of a query whose last condition is `IN ({})`, over any number of values."""
+    values = list(values)
     for start in range(0, len(values), 500):  # well under SQLite's limit on parameters
-        chunk = list(values)[start:start + 500]
+        chunk = values[start:start + 500]
         yield from conn.execute(query.format(",".join("?" * len(chunk))), (*parameters, *chunk))
 
 
@@ -1026,12 +1027,12 @@ def iter_lines(data, offset):
         at += len(line) + 1
 
 
-def inbox_backlog(offsets):
+def inbox_backlog(offsets, age=True):
     """(bytes, seconds) of what this host's inbox files hold past the read positions the store last gave.
 
-    The seconds are the age of the oldest line among them: its own time where it is a form
-    callback's, else the time its file was made, whichever is later (an event's time may be older
-    than its arrival).
+    The seconds (unless age is false) are the age of the oldest line among them: its own time
+    where it is a form callback's, else the time its file was made, whichever is later (an
+    event's time may be older than its arrival).
     """
     prefix = inbox_prefix()
     total, oldest = 0, time.time()
@@ -1040,6 +1041,8 @@ def inbox_backlog(offsets):
         if size <= offset:
             continue
         total += size - offset
+        if not age:
+            continue
         stamp = name.rpartition(".")[2]
         born = int(stamp) / 1e9 if stamp.isdigit() else 0  # the time.time_ns() it was named with
         with suppress(OSError), open(os.path.dirname(prefix) + "/" + name, "rb") as file:
@@ -1106,7 +1109,7 @@ def upkeep_forever(key):
         time.sleep(max(0.0, min(due.values()) - time.monotonic()))
         if _state.upkeep != key:
             break
-        _inbox.backlog = inbox_backlog(_inbox.offsets)[0]  # for the webhooks' limit: it needs no store
+        _inbox.backlog = inbox_backlog(_inbox.offsets, age=False)[0]  # for the webhooks' limit; needs no store
         for run, (job, interval) in jobs.items():
             if time.monotonic() < due[run]:
                 continue
