@@ -114,14 +114,24 @@ class Postgres:
         return self.url(f"exporter_{self.databases}")
 
 
+@contextlib.contextmanager
+def postgres_server():
+    """A Postgres in a new folder (pytest's are closed to the postgres user), stopped and removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="twilio_exporter-test-postgres-"))
+    server = Postgres(folder)
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # a test may have stopped it
+            server.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """One PostgreSQL server for the session's tests; each takes a database of its own."""
-    folder = Path(tempfile.mkdtemp(prefix="twilio_exporter-test-postgres-"))  # pytest's are closed to postgres
-    server = Postgres(folder)
-    yield server
-    server.stop("immediate")
-    shutil.rmtree(folder, ignore_errors=True)
+    with postgres_server() as server:
+        yield server
 
 
 def call(path, method="GET", body=b"", headers=None, query="", content_type=FORM, environ=None):
@@ -513,12 +523,8 @@ def test_a_locked_state_file_keeps_webhooks_at_200_and_what_they_took_is_counted
 @pytest.fixture
 def own_postgres():
     """A PostgreSQL server for one test, which may stop and start it."""
-    folder = Path(tempfile.mkdtemp(prefix="twilio_exporter-test-postgres-"))
-    server = Postgres(folder)
-    yield server
-    with contextlib.suppress(subprocess.CalledProcessError):
-        server.stop("immediate")
-    shutil.rmtree(folder, ignore_errors=True)
+    with postgres_server() as server:
+        yield server
 
 
 @pytest.mark.server
