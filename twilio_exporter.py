@@ -5,11 +5,12 @@ callbacks at /webhooks/message and /webhooks/call (or an Event Streams sink at
 /webhooks/events), and scrape /metrics. README.md lists every metric and setting.
 
 Each source (a form callback, an Event Streams event) is parsed into the same Callback record.
-A webhook writes its callbacks to its worker's inbox file and answers 200; a thread in each
-worker moves the inboxes into one SQLite file that every worker shares, committing the
+A webhook writes its callbacks to its worker's inbox file and answers 200, whether or not the
+store is up; a thread in each worker moves its host's inboxes into the store (one SQLite file
+that every worker shares, or a PostgreSQL database that several hosts share), committing the
 de-duplication record, the counts and the inbox's read position in one transaction. So a
-callback answered 200 is counted exactly once, whichever worker took it and whichever serves
-the scrape. Only the HTTP-level metrics (requests by code, handling time) use
+callback answered 200 is counted exactly once, whichever worker or host took it and whichever
+serves the scrape. Only the HTTP-level metrics (requests by code, handling time) use
 prometheus_client's multiprocess files.
 """
 import argparse
@@ -817,8 +818,8 @@ def apply_callbacks(conn, callbacks):
 
 # --- the inbox ---
 # A webhook appends its callback to its worker's inbox file and answers 200. Every
-# FOLD_INTERVAL_SECONDS each worker's upkeep thread moves what all the inbox files hold into
-# the state file, and a scrape moves what is left first. The written line survives a crash of
+# FOLD_INTERVAL_SECONDS each worker's upkeep thread moves what all its host's inbox files hold
+# into the store, and a scrape moves what is left first. The written line survives a crash of
 # the worker; moving it commits the counts, the de-duplication record and how far the file has
 # been read in one transaction, so it is counted exactly once.
 
@@ -1771,7 +1772,7 @@ def send_test(args):
               "  - that URL is reachable from the internet over HTTPS (POST to it from outside with curl);\n"
               "  - ngrok or your proxy is running and forwards to the exporter;\n"
               "  - the exporter is running, and this command reads its state file "
-              f"(TWILIO_EXPORTER_DB={DB_PATH});\n"
+              f"(TWILIO_EXPORTER_DB={store_name(DB_PATH)});\n"
               "  - Twilio's debugger (Console > Monitor > Logs > Errors) for 11200 errors on that URL.")
     return 1
 
