@@ -1051,7 +1051,7 @@ def inbox_backlog(offsets, age=True):
             callback, _ = parse_inbox_line(line)
             born = max(born, callback.time) if callback else born
         oldest = min(oldest, born)
-    return total, time.time() - oldest
+    return total, time.time() - oldest if total else 0
 
 
 # --- upkeep ---
@@ -1335,26 +1335,20 @@ class StateCollector:
 
     def collect(self):
         """Yield the callback metrics, every known label value present from the start."""
-        try:
-            with state() as conn:
-                fold_inbox(conn)
-                rows = {(name, label): value for name, label, value in
-                        wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")}
-                account = list(account_metrics(conn)) if ACCOUNT_SID else []
-        except Exception as error:  # the store down, or a bug moving the inboxes in: the backlog still shows
-            log.warning("store %s: a scrape could not read it: %s", store_name(DB_PATH), error,
-                        exc_info=not isinstance(error, STORE_ERRORS))
-            rows = None
+        read, _ = read_store(lambda conn: (
+            {(name, label): value for name, label, value in
+             wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")},
+            list(account_metrics(conn)) if ACCOUNT_SID else []))
         backlog, age = inbox_backlog(_inbox.offsets)
         yield GaugeMetricFamily("twilio_exporter_store_up", "1 if this scrape read the store, else 0 (its series "
-                                "are then left out).", value=int(rows is not None))
+                                "are then left out).", value=int(read is not None))
         yield GaugeMetricFamily("twilio_exporter_inbox_backlog_bytes", "Bytes of this host's inbox files not yet "
                                 "moved into the store.", value=backlog)
         yield GaugeMetricFamily("twilio_exporter_inbox_backlog_seconds", "Age of the oldest line of this host's "
-                                "inbox files not yet moved into the store; 0 when there is none.",
-                                value=age if backlog else 0)
-        if rows is None:
+                                "inbox files not yet moved into the store; 0 when there is none.", value=age)
+        if read is None:
             return
+        rows, account = read
         yield from account
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
                                          "Callbacks recognised as retries of one already recorded.",
@@ -1389,6 +1383,22 @@ class StateCollector:
         for (_, *label_values), value in sorted(labelled(rows, (errors.name + "_total",), names).items()):
             errors.add_metric(label_values, value)
         yield from (errors, duplicates)
+
+
+def read_store(read):
+    """(read(conn), None) on this process's connection once the inboxes are moved in; (None, the error) if not.
+
+    The store down, or a bug moving the inboxes in, leaves a scrape or /health answering all the
+    same. The upkeep thread logs a store that is down, once; a bug is logged here with its traceback.
+    """
+    try:
+        with state() as conn:
+            fold_inbox(conn)
+            return read(conn), None
+    except Exception as error:
+        if not isinstance(error, STORE_ERRORS):
+            log.exception("bug reading the store")
+        return None, error
 
 
 def labelled(rows, metric_names, names):
@@ -1602,22 +1612,9 @@ def health(full):
         failure = None
     except Unavailable as error:
         failure = str(error)
-    store = {"name": store_name(DB_PATH), "up": True}
-    try:
-        with state() as conn:
-            fold_inbox(conn)
-            with transaction(conn):  # proves a write
-                conn.execute("INSERT INTO meta VALUES ('health_checked_at', ?) "
-                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (repr(time.time()),))
-            tracked = dict(conn.execute(
-                "SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
-            label_values = {name: (count, other) for name, count, other in conn.execute(
-                "SELECT name, count(*) - sum(CASE value WHEN 'other' THEN 1 ELSE 0 END), "
-                "sum(CASE value WHEN 'other' THEN 1 ELSE 0 END) FROM label_value GROUP BY name")}
-    except Exception as error:  # the store down, or a bug moving the inboxes in: this host still takes callbacks
-        if not isinstance(error, STORE_ERRORS):
-            log.exception("bug reading the store for /health")
-        store.update(up=False, error=f"{type(error).__name__}: {error}"[:500])
+    counts, error = read_store(store_counts)
+    store = {"name": store_name(DB_PATH), "up": error is None,
+             **({"error": f"{type(error).__name__}: {error}"[:500]} if error else {})}
     code, status = (200, "ok") if failure is None else (503, "unavailable")
     if not full:
         return answer(code, {"status": status})
@@ -1627,16 +1624,26 @@ def health(full):
         "signatures": "checked" if AUTH_TOKENS else "NOT CHECKED: TWILIO_AUTH_TOKEN is not set",
         "store": store,
         "inbox": {"folder": os.path.dirname(inbox_prefix()), "backlog_bytes": backlog,
-                  "backlog_seconds": round(age, 3) if backlog else 0, "limit_bytes": INBOX_LIMIT,
+                  "backlog_seconds": round(age, 3), "limit_bytes": INBOX_LIMIT,
                   **({"failure": failure} if failure else {})},
         "retention_seconds": RETENTION_SECONDS,
-        **({f"tracked_{kind}s": int(tracked.get(f"twilio_{kind}_status_gauge", 0)) for kind in KINDS}
-           if store["up"] else {}),
-        # Each breakdown label's distinct values so far, and whether later ones now count as "other".
-        **({"labels": {name: {"values": label_values.get(name, (0, 0))[0], "limit": LABEL_LIMIT,
-                              "over_limit": bool(label_values.get(name, (0, 0))[1])} for name in LABELS}}
-           if store["up"] else {}),
+        **(counts or {}),
     })
+
+
+def store_counts(conn):
+    """/health's proof that the store takes a write, and what it holds: the tracked items and label values."""
+    with transaction(conn):
+        conn.execute("INSERT INTO meta VALUES ('health_checked_at', ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (repr(time.time()),))
+    tracked = dict(conn.execute("SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
+    label_values = {name: (count, other) for name, count, other in conn.execute(
+        "SELECT name, count(*) - sum(CASE value WHEN 'other' THEN 1 ELSE 0 END), "
+        "sum(CASE value WHEN 'other' THEN 1 ELSE 0 END) FROM label_value GROUP BY name")}
+    return {**{f"tracked_{kind}s": int(tracked.get(f"twilio_{kind}_status_gauge", 0)) for kind in KINDS},
+            # Each breakdown label's distinct values so far, and whether later ones now count as "other".
+            "labels": {name: {"values": label_values.get(name, (0, 0))[0], "limit": LABEL_LIMIT,
+                              "over_limit": bool(label_values.get(name, (0, 0))[1])} for name in LABELS}}
 
 
 def listener(environ):
