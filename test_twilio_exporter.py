@@ -1663,8 +1663,14 @@ def library_country(number):
     return region if re.fullmatch("[A-Z]{2}", region) and region != "ZZ" else "unknown"
 
 
-@settings(max_examples=examples(2000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(number=st.from_regex(r"(whatsapp:)?\+[0-9]{0,17}", fullmatch=True) | st.text(max_size=20))
+# The calling codes of more than one region (phonenumbers' COUNTRY_CODE_TO_REGION_CODE), whose numbers
+# country_of hands to phonenumbers: led by a national prefix ("+1 1…", "+44 0…") or not.
+SHARED_CALLING_CODES = (1, 7, 39, 44, 47, 61, 212, 262, 290, 358, 590, 599)
+
+
+@settings(max_examples=examples(3000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=st.from_regex(r"(whatsapp:)?\+[0-9]{0,17}", fullmatch=True) | st.text(max_size=20)
+       | st.builds("+{}{}".format, st.sampled_from(SHARED_CALLING_CODES), st.from_regex(r"[0-9]{0,14}", fullmatch=True)))
 def test_the_country_is_always_the_one_phonenumbers_gives_though_most_numbers_skip_its_parsing(labels, number):
     labels("country")
     te.NANP_REGIONS.clear()  # what earlier numbers taught it

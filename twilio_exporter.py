@@ -427,10 +427,17 @@ def country_of(number):
     nanp_area = e164 and len(digits) == 11 and digits[0] == "1" and digits[1:4]
     if nanp_area in NANP_REGIONS:
         return NANP_REGIONS[nanp_area]
-    try:
-        parsed = phonenumbers.parse(number, None) if len(number) <= 40 else None
-    except phonenumbers.NumberParseException:
-        parsed = None
+    national = e164 and regions and digits[size:]
+    prefix = national and phonenumbers.PhoneMetadata.metadata_for_region(regions[0]).national_prefix_for_parsing
+    if national and national[0] != "0" and not (prefix and re.match(prefix, national)):
+        # What parse makes of a plain E.164 number, without its 12 µs of normalising. It would strip
+        # a national prefix ("+1 1 415…") or flag a leading 0 (Italy's): those numbers go its way.
+        parsed = phonenumbers.PhoneNumber(country_code=int(digits[:size]), national_number=int(national))
+    else:
+        try:
+            parsed = phonenumbers.parse(number, None) if len(number) <= 40 else None
+        except phonenumbers.NumberParseException:
+            parsed = None
     region = parsed and phonenumbers.region_code_for_number(parsed)
     if region and nanp_area and COUNTRY_PATTERN.fullmatch(region):
         NANP_REGIONS[nanp_area] = region

@@ -37,8 +37,10 @@ with socket.socket() as _probe:  # a free loopback port, fixed for the run: the 
     _probe.bind(("127.0.0.1", 0))
     PORT = _probe.getsockname()[1]
 ERROR_CODES = ("30003", "30005", "30006", "30007", "30008")
-# Destinations in ten countries, a new number for each message, so the country lookup seldom hits its cache.
-CALLING_CODES = ("1415", "1416", "44", "33", "49", "61", "81", "52", "34", "91")
+# Destinations in ten countries, a new number for each message, so the country lookup seldom hits its
+# cache; each a valid number of its country (phonenumbers' is_valid_number), as Twilio's would be.
+DESTINATIONS = ("+14157{:06d}", "+14167{:06d}", "+447400{:06d}", "+336{:08d}", "+49151{:08d}", "+614{:08d}",
+                "+81901{:07d}", "+5255{:08d}", "+346{:08d}", "+919{:09d}")
 ALL_LABELS = ",".join(te.LABEL_NAMES)
 NO_COUNTRY = ",".join(name for name in te.LABEL_NAMES if name != "country")
 
@@ -66,7 +68,7 @@ def callbacks(messages, first):
         for fields in ({"MessageStatus": "sent"}, final):
             params = {"MessageSid": message_sid, "SmsSid": message_sid, "AccountSid": "AC" + "1" * 32,
                       "MessagingServiceSid": f"MG{number % 3:032x}", "From": f"+1555765{number % 100:04d}",
-                      "To": f"+{CALLING_CODES[number % 10]}7{number % 10 ** 8:08d}", "ApiVersion": "2010-04-01",
+                      "To": DESTINATIONS[number % 10].format(number % 10 ** 6), "ApiVersion": "2010-04-01",
                       "SmsStatus": fields["MessageStatus"], **fields}
             body = urllib.parse.urlencode(params)
             request = (f"POST /webhooks/message HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n"
