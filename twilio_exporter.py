@@ -353,7 +353,8 @@ SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
 LABEL_FIELDS = ("AccountSid", "MessagingServiceSid", "From", "To", "ToCountry")
 LABEL_VALUE_PATTERN = re.compile(r"[\x20-\x7e]{1,64}")  # printable ASCII: E.164, short codes, sender IDs, SIDs
 # The label values tab-joined, each empty or of LABEL_VALUE_PATTERN: one check where nearly all are good.
-LABEL_VALUES_PATTERN = re.compile(rf"(?:{LABEL_VALUE_PATTERN.pattern})?(?:\t(?:{LABEL_VALUE_PATTERN.pattern})?)*")
+# Exactly one field per label: a value holding a tab would split the inbox line it is written to.
+LABEL_VALUES_PATTERN = re.compile("\t".join([f"(?:{LABEL_VALUE_PATTERN.pattern})?"] * len(LABEL_NAMES)))
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 
 
