@@ -725,6 +725,7 @@ def start_upkeep():
     with _state.upkeep_lock:
         if _state.upkeep != (os.getpid(), DB_PATH):
             _state.upkeep = (os.getpid(), DB_PATH)
+            _inbox.backlog = 0  # the store before's, until the new thread has measured this one's
             threading.Thread(target=upkeep_forever, args=(_state.upkeep,), name="upkeep", daemon=True).start()
 
 
@@ -877,12 +878,12 @@ def write_to_inbox(line):
 
     The store need not be up: the inbox keeps what it has not taken in, up to INBOX_LIMIT.
     """
-    if _inbox.backlog > INBOX_LIMIT:
-        raise Unavailable(f"the inbox holds {_inbox.backlog} bytes the store has not taken in, over "
-                          f"TWILIO_EXPORTER_INBOX_LIMIT={INBOX_LIMIT}")
     try:
         if _inbox.key != (os.getpid(), DB_PATH) or _inbox.size >= INBOX_ROTATE_BYTES:
-            start_inbox_file()
+            start_inbox_file()  # for a new process or store, its upkeep measures the backlog afresh
+        if _inbox.backlog > INBOX_LIMIT:
+            raise Unavailable(f"the inbox holds {_inbox.backlog} bytes the store has not taken in, over "
+                              f"TWILIO_EXPORTER_INBOX_LIMIT={INBOX_LIMIT}")
         written = _inbox.file.write(line)  # one write(2), O_APPEND: the lines of threads never mix
         if written != len(line):
             raise OSError(f"disk full: {written} of {len(line)} bytes written")
