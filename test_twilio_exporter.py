@@ -734,7 +734,7 @@ def test_a_line_cut_short_by_a_full_disk_answers_503_and_never_spoils_the_next_o
         code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 761), "MessageStatus": "sent"})
     finally:
         te._inbox.file = inbox
-    assert code == 503 and b"disk full: 20 of" in body
+    assert code == 503 and f"inbox {te._inbox.path}: disk full: 20 of".encode() in body
     assert message(sid("SM", 761), "sent") == 200  # Twilio's retry
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 2
@@ -803,8 +803,11 @@ def test_a_whole_move_of_bytes_with_no_line_in_them_is_skipped_and_logged_not_re
 def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, monkeypatch):
     monkeypatch.setattr(te, "INBOX_ROTATE_BYTES", 500)
     dead = dead_workers_inbox(inbox_line(sid("SM", 708), "sent"))
+    seen = set()
     for number in range(40):
         assert message(sid("SM", 710 + number), "sent") == 200
+        seen.update(inbox_files())
+    assert len(seen) >= 40 * len(inbox_line(sid("SM", 710), "sent")) // 500  # a new file each 500 bytes
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 41
     # Each file is removed once read to its end and let go by its worker; the worker's own stays.
     assert inbox_files() == [Path(te._inbox.path)]
