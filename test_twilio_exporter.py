@@ -2078,6 +2078,17 @@ def test_a_postgresql_url_without_a_database_stops_start_up_naming_it_without_th
     assert "hunter2" not in str(stopped.value)
 
 
+@pytest.mark.parametrize("url, name", [
+    ("postgresql://exporter:hunter2@db.example.com:5433/twilio?sslmode=require&password=hunter2",
+     "postgresql://exporter@db.example.com:5433/twilio?sslmode=require"),
+    ("postgres://exporter:hun@ter2@db/twilio", "postgres://exporter@db/twilio"),  # an @ left unescaped
+    ("postgresql://:hunter2@db/twilio?PASSWORD=hunter2&application_name=x", "postgresql://db/twilio?application_name=x"),
+    ("postgresql://db/twilio", "postgresql://db/twilio"),
+])
+def test_logs_and_health_name_a_postgresql_store_without_its_password(url, name):
+    assert te.store_name(url) == name
+
+
 def test_a_postgresql_url_selects_the_postgresql_store_and_its_inbox_folder(tmp_path, monkeypatch):
     module = start_up(monkeypatch, TWILIO_EXPORTER_DB="postgres://exporter:hunter2@db/twilio",
                       STATE_DIRECTORY=str(tmp_path))
