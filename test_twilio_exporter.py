@@ -2400,13 +2400,15 @@ def test_two_hosts_over_postgresql_count_exactly_through_sigkills_a_host_killed_
         """SIGKILL workers on both hosts; kill host a whole and restart it; restart PostgreSQL."""
         def done():
             return sum(future.done() for future in futures) / len(futures)
+        kills = [0.05, 0.1, 0.15, 0.2, 0.45, 0.5, 0.7, 0.8]  # how far the traffic has got at each worker's SIGKILL
         while done() < 0.9:
-            time.sleep(0.1)
+            time.sleep(0.05)
             host = hosts[len(killed) % 2]
-            workers = host.workers() if host.process.poll() is None else []
-            if len(workers) > 1 and len(killed) < 10:
+            workers = host.workers() if host.process.poll() is None else []  # none while they restart
+            if kills and done() > kills[0] and workers:
                 os.kill(workers[0], signal.SIGKILL)
                 killed.append(workers[0])
+                kills.pop(0)
             if done() > 0.3 and "host killed" not in events:
                 os.killpg(hosts[0].process.pid, signal.SIGKILL)  # master and workers, mid-run
                 hosts[0].process.wait()
