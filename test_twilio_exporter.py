@@ -73,7 +73,8 @@ def state(tmp_path, monkeypatch, store, request):
         monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "state.sqlite3"))
     monkeypatch.setattr(te, "AUTH_TOKENS", (TOKEN,))
     monkeypatch.setattr(te, "PUBLIC_URL", "")
-    return tmp_path / "state.sqlite3"
+    yield tmp_path / "state.sqlite3"
+    te._state.upkeep = None  # this test's upkeep thread starts no job after it, whatever the next test sets
 
 
 class Postgres:
