@@ -817,6 +817,22 @@ def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, 
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 42
 
 
+def test_a_removed_inbox_files_name_is_remembered_a_week_so_a_copy_brought_back_adds_nothing(state):
+    line = inbox_line(sid("SM", 751), "sent")
+    dead = dead_workers_inbox(line)
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+    assert not dead.exists()
+    with te.state() as conn:
+        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS - 60)  # a minute short of a week later
+    dead_workers_inbox(line)  # a backup of it restored
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0  # not even read
+    with te.state() as conn:
+        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS + 60)
+        assert conn.execute("SELECT count(*) FROM inbox WHERE name = ?", (dead.name,)).fetchone() == (0,)
+
+
 def test_an_empty_file_in_the_multiprocess_folder_does_not_break_the_scrape():
     empty = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) / "counter_4194999.db"
     empty.touch()
