@@ -3042,6 +3042,21 @@ def test_a_failing_api_is_counted_logged_with_its_reason_and_the_last_values_sta
     assert "api-secret" not in caplog.text
 
 
+def test_an_answer_the_store_cannot_keep_is_logged_naming_the_store_the_operation_and_the_error(fake_api, monkeypatch,
+                                                                                                 caplog):
+    polling_in_process(monkeypatch, fake_api)
+
+    @contextlib.contextmanager
+    def store_down():
+        raise sqlite3.OperationalError("disk I/O error")
+        yield
+    monkeypatch.setattr(te, "state", store_down)
+    te.poll_account(["balance"])  # as the poll thread runs it
+    assert fake_api.calls == {"balance": 1, "usage": 0}
+    assert (f"store {te.DB_PATH}: keeping the answer of Twilio API balance failed: disk I/O error"
+            in caplog.messages)
+
+
 def test_a_hanging_api_counts_as_an_error_after_the_timeout_and_names_it(fake_api, monkeypatch, caplog):
     polling_in_process(monkeypatch, fake_api)
     monkeypatch.setattr(te, "API_TIMEOUT_SECONDS", 0.5)
