@@ -1524,6 +1524,33 @@ def test_delivery_time_runs_from_the_first_callback_to_delivered():
 
 
 @pytest.mark.stores
+def test_one_move_of_many_callbacks_adds_each_to_the_gauges_and_the_histograms():
+    now, message, call = time.time(), te.KINDS["message"], te.KINDS["call"]
+    with te.state() as conn, te.transaction(conn):  # one transaction, as a fold of one inbox would
+        te.apply_callbacks(conn, [
+            te.new_callback(now, message, sid("SM", 30), "sent"),
+            te.new_callback(now, message, sid("SM", 31), "sent"),
+            te.new_callback(now + 0.25, message, sid("SM", 30), "delivered"),  # under a second
+            te.new_callback(now + 0.75, message, sid("SM", 31), "delivered"),
+            te.new_callback(now, call, sid("CA", 30), "completed", seconds="42"),
+            te.new_callback(now, call, sid("CA", 31), "completed", seconds="50"),
+            te.new_callback(now, call, sid("CA", 32), "completed", seconds="7200")])  # past the top bound
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 0
+    assert value(samples, "twilio_message_status_gauge", status="delivered") == 2
+    assert value(samples, "twilio_message_delivery_seconds_bucket", le="0.5") == 1
+    assert value(samples, "twilio_message_delivery_seconds_bucket", le="1.0") == 2
+    assert value(samples, "twilio_message_delivery_seconds_sum") == 1
+    assert value(samples, "twilio_call_status_gauge", status="completed") == 3
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="30.0") == 0
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="60.0") == 2
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="3600.0") == 2
+    assert value(samples, "twilio_call_duration_seconds_bucket", le="+Inf") == 3
+    assert value(samples, "twilio_call_duration_seconds_count") == 3
+    assert value(samples, "twilio_call_duration_seconds_sum") == 42 + 50 + 7200
+
+
+@pytest.mark.stores
 def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
     now = time.time()  # the worker prunes too, by the clock: these expire only at the time given below
     record(te.KINDS["message"], sid("SM", 27), "sent", now - 100)
