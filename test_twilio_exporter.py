@@ -1585,7 +1585,7 @@ def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
 
 
 @pytest.mark.stores
-def test_pruning_runs_by_itself_again_every_interval(monkeypatch):
+def test_pruning_runs_by_itself_again_every_interval_and_logs_what_it_forgot(monkeypatch, caplog):
     monkeypatch.setattr(te, "RETENTION_SECONDS", 60)
     monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
     monkeypatch.setattr(te, "FAILURE_RETRY_SECONDS", 0)
@@ -1593,6 +1593,7 @@ def test_pruning_runs_by_itself_again_every_interval(monkeypatch):
     for number in (29, 31, 32):  # each expired only after the prunes before it have run
         record(te.KINDS["message"], sid("SM", number), "sent", time.time() - 120)
         wait_for(lambda: value(scrape(), "twilio_message_status_gauge", status="sent") == 1)
+    assert caplog.messages.count("pruned 1 messages and calls older than 60 s") == 3
 
 
 def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, caplog):
