@@ -1611,6 +1611,21 @@ def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, c
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
 
 
+def test_an_upkeep_thread_starts_no_job_once_its_store_is_no_longer_the_one_configured(monkeypatch):
+    ran = []
+
+    def fold_then_the_store_changes(conn):
+        ran.append("fold")
+        te._state.upkeep = None  # what configuring another store does, while this thread is mid-round
+        return 0
+    monkeypatch.setattr(te, "fold_for_upkeep", fold_then_the_store_changes)
+    for job in ("prune_expired", "checkpoint", "poll_when_due"):  # a poll would run on the new store's settings
+        monkeypatch.setattr(te, job, lambda conn, job=job: ran.append(job) or 0)
+    te._state.upkeep = key = (os.getpid(), te.DB_PATH)
+    te.upkeep_forever(key)  # in this thread: it returns when it sees the change
+    assert ran == ["fold"]
+
+
 @pytest.mark.stores
 def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     message(sid("SM", 31), "delivered")
