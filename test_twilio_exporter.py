@@ -1596,6 +1596,17 @@ def test_pruning_runs_by_itself_again_every_interval_and_logs_what_it_forgot(mon
     assert caplog.messages.count("pruned 1 messages and calls older than 60 s") == 3
 
 
+def test_pruning_goes_on_at_once_while_whole_batches_expire_then_waits_its_interval(monkeypatch):
+    monkeypatch.setattr(te, "PRUNE_BATCH", 2)
+    conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread prunes meanwhile
+    with te.transaction(conn):
+        te.apply_callbacks(conn, [te.new_callback(time.time() - te.RETENTION_SECONDS - 60, te.KINDS["message"],
+                                                  sid("SM", 34 + number), "sent") for number in range(3)])
+    assert [te.prune_expired(conn) for _ in range(3)] == [0, te.PRUNE_INTERVAL_SECONDS, te.PRUNE_INTERVAL_SECONDS]
+    assert conn.execute("SELECT count(*) FROM item").fetchone() == (0,)
+    conn.close()
+
+
 def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, caplog):
     def broken(conn, now):
         raise sqlite3.OperationalError("disk I/O error")
@@ -3012,6 +3023,12 @@ def polling_in_process(monkeypatch, fake_api, interval=60, api_key=("SK" + "b" *
                       "API_URL": fake_api.url, "POLL_INTERVAL_SECONDS": interval}.items():
         monkeypatch.setattr(te, name, val)
     fake_api.credentials = api_key if api_key[0] else (ACCOUNT, te.AUTH_TOKENS[0])
+
+
+def test_without_an_account_sid_nothing_is_polled_and_no_account_or_api_series_is_exported():
+    names = {name for name, _ in scrape()}
+    assert "twilio_message_callback_total" in names
+    assert not [name for name in names if name.startswith(("twilio_account_", "twilio_usage_", "twilio_api_"))]
 
 
 def test_polled_balance_and_usage_are_exported_as_twilio_answered_them(fake_api, monkeypatch):
