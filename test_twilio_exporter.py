@@ -363,6 +363,12 @@ def test_a_wrong_method_on_health_gets_405():
 def test_an_unknown_path_gets_404():
     assert call("/webhooks/sms", "POST")[0] == 404
     assert call("/")[0] == 404
+    root = {"REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()}
+    setup_testing_defaults(root)
+    del root["PATH_INFO"]  # PEP 3333 lets a server leave out a PATH_INFO that would be empty
+    answered = []
+    te.app(root, lambda status, headers: answered.append(status))
+    assert answered == ["404 Not Found"]
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", "multipart/form-data; boundary=x", None])
