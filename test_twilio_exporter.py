@@ -304,6 +304,17 @@ def test_health_on_the_public_listener_says_ok_and_nothing_more(monkeypatch):
     assert json.loads(call("/health", environ=private)[2])["store"]["name"] == te.DB_PATH
 
 
+def test_with_a_private_listener_metrics_are_served_there_only_and_webhooks_on_the_public_one_only(monkeypatch):
+    public, private = private_listener(monkeypatch)
+    assert call("/metrics", environ=public)[0] == 404
+    code, headers, body = call("/metrics", environ=private)
+    assert code == 200 and headers["Content-Type"].startswith("text/plain") and b"twilio_exporter_store_up 1" in body
+    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 932), "MessageStatus": "sent"},
+                       environ=public)[0] == 200
+    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 932), "MessageStatus": "sent"},
+                       environ=private)[0] == 404
+
+
 def test_without_a_private_listener_every_path_is_served_on_any_port():
     for port in ("80", "9464"):
         assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 933), "MessageStatus": "sent"},
