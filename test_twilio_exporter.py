@@ -1931,12 +1931,15 @@ def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
 
 # --- signatures ---
 
-def test_a_bad_or_missing_signature_gets_403_and_changes_no_count():
+def test_a_bad_or_missing_signature_gets_403_and_changes_no_count_and_the_log_names_the_request(caplog):
     params = {"MessageSid": sid("SM", 32), "MessageStatus": "sent"}
-    assert signed_post("/webhooks/message", params, token="not-the-token")[0] == 403
+    assert signed_post("/webhooks/message", params, token="not-the-token",
+                       environ={"REMOTE_ADDR": "203.0.113.7"})[0] == 403
     body = urllib.parse.urlencode(params).encode()
     assert call("/webhooks/message", "POST", body)[0] == 403
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 0
+    assert caplog.messages[0] == ("rejected POST '/webhooks/message' from 203.0.113.7: 403 X-Twilio-Signature does not "
+                                  "match 'http://127.0.0.1/webhooks/message' with any configured token")
 
 
 def test_a_signature_over_other_parameters_gets_403():
