@@ -63,9 +63,22 @@ def store(request):
     return getattr(request, "param", "sqlite")
 
 
+def forget_the_metrics_of_dead_processes():
+    """Remove what processes that are gone left in this test process's metrics folder.
+
+    make mutants forks a process for each mutant from one import of this module, and each left its
+    files here: after a thousand mutants, every scrape read three thousand files, ten times slower.
+    """
+    for path in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*_*.db"):
+        pid = int(path.stem.rpartition("_")[2])
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            path.unlink(missing_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def state(tmp_path, monkeypatch, store, request):
     """A fresh store (a state file, or a database) and one auth token for every in-process test."""
+    forget_the_metrics_of_dead_processes()
     if store == "postgres":
         monkeypatch.setattr(te, "DB_PATH", request.getfixturevalue("postgres").database())
         monkeypatch.setattr(te, "INBOX_DIR", str(tmp_path))
