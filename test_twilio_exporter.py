@@ -347,7 +347,8 @@ def test_a_broken_state_file_keeps_webhooks_and_health_at_200_and_only_the_priva
                        environ=public)[0] == 200
 
 
-def test_an_inbox_that_cannot_take_a_line_answers_503_naming_it_only_on_the_private_listener(monkeypatch, state):
+def test_an_inbox_that_cannot_take_a_line_answers_503_naming_it_only_on_the_private_listener_and_in_the_log(
+        monkeypatch, state, caplog):
     public, private = private_listener(monkeypatch)
     monkeypatch.setattr(te, "INBOX_DIR", str(state.parent / "missing"))
     for environ in (public, private):
@@ -359,6 +360,8 @@ def test_an_inbox_that_cannot_take_a_line_answers_503_naming_it_only_on_the_priv
         code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 935), "MessageStatus": "sent"},
                                     environ=environ)
         assert code == (503 if environ is public else 404) and b"missing" not in body
+    assert [record.levelname for record in caplog.records if str(state.parent / "missing") in record.getMessage()]\
+        == ["ERROR"]  # the public 503 says "see the exporter's log": it is there
 
 
 def test_health_says_when_signatures_are_not_checked(monkeypatch):
@@ -1946,13 +1949,14 @@ def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
 
 def test_a_bad_or_missing_signature_gets_403_and_changes_no_count_and_the_log_names_the_request(caplog):
     params = {"MessageSid": sid("SM", 32), "MessageStatus": "sent"}
-    assert signed_post("/webhooks/message", params, token="not-the-token",
-                       environ={"REMOTE_ADDR": "203.0.113.7"})[0] == 403
+    code, _, body = signed_post("/webhooks/message", params, token="not-the-token", environ={"REMOTE_ADDR": "203.0.113.7"})
+    assert code == 403
+    reason = "X-Twilio-Signature does not match 'http://127.0.0.1/webhooks/message' with any configured token"
+    assert json.loads(body) == {"status": "rejected", "reason": reason}
     body = urllib.parse.urlencode(params).encode()
     assert call("/webhooks/message", "POST", body)[0] == 403
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 0
-    assert caplog.messages[0] == ("rejected POST '/webhooks/message' from 203.0.113.7: 403 X-Twilio-Signature does not "
-                                  "match 'http://127.0.0.1/webhooks/message' with any configured token")
+    assert caplog.messages[0] == f"rejected POST '/webhooks/message' from 203.0.113.7: 403 {reason}"
 
 
 def test_a_signature_over_other_parameters_gets_403():
