@@ -360,6 +360,8 @@ def test_an_inbox_that_cannot_take_a_line_answers_503_naming_it_only_on_the_priv
         code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 935), "MessageStatus": "sent"},
                                     environ=environ)
         assert code == (503 if environ is public else 404) and b"missing" not in body
+        if environ is public:
+            assert json.loads(body) == {"status": "unavailable", "reason": "see the exporter's log"}
     assert [record.levelname for record in caplog.records if str(state.parent / "missing") in record.getMessage()]\
         == ["ERROR"]  # the public 503 says "see the exporter's log": it is there
 
@@ -486,8 +488,10 @@ def test_a_bug_becomes_a_logged_500_and_the_worker_lives_on(monkeypatch, caplog)
     def broken(*args):
         raise RuntimeError("boom")
     monkeypatch.setattr(te, "inbox_line", broken)
-    assert message(sid("SM", 8), "sent") == 500
-    assert "RuntimeError: boom" in caplog.text
+    code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 8), "MessageStatus": "sent"})
+    assert (code, json.loads(body)) == (500, {"status": "error", "reason": "internal error, see the exporter's log"})
+    assert caplog.messages == ["bug handling POST '/webhooks/message'"]
+    assert "RuntimeError: boom" in caplog.text  # its traceback
     assert call("/health")[0] == 200
 
 
