@@ -324,8 +324,11 @@ def test_with_a_private_listener_metrics_are_served_there_only_and_webhooks_on_t
     assert code == 200 and headers["Content-Type"].startswith("text/plain") and b"twilio_exporter_store_up 1" in body
     assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 932), "MessageStatus": "sent"},
                        environ=public)[0] == 200
+    not_found = ("twilio_webhook_requests_total", (("code", "404"), ("endpoint", "message")))
+    before = parse_metrics(call("/metrics", environ=private)[2].decode()).get(not_found, 0)
     assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 932), "MessageStatus": "sent"},
                        environ=private)[0] == 404
+    assert parse_metrics(call("/metrics", environ=private)[2].decode())[not_found] == before + 1
 
 
 def test_without_a_private_listener_every_path_is_served_on_any_port():
@@ -918,6 +921,15 @@ for at in range(1, 40):
     result = subprocess.run([sys.executable, "-c", script], env=clean_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path)),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_process_that_used_the_store_exits_without_waiting_for_its_upkeep_thread(tmp_path):
+    (tmp_path / "metrics").mkdir()
+    script = "import twilio_exporter as te\nwith te.state():\n    pass\nprint('done')\n"
+    result = subprocess.run([sys.executable, "-c", script], cwd=HERE, capture_output=True, text=True, timeout=30,
+                            env=clean_env(TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"),
+                                          PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics")))
+    assert (result.returncode, result.stdout) == (0, "done\n"), result.stderr
 
 
 # --- hostile clients ---
