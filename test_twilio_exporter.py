@@ -1961,6 +1961,19 @@ def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
                                                                   (("error_code", "other"),): 1}
 
 
+def test_a_store_of_a_later_release_is_refused_naming_both_versions_and_left_as_it_is():
+    conn = te.open_state(te.DB_PATH)
+    later = str(te.SCHEMA_VERSION + 1)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (later,))
+    conn.close()
+    with pytest.raises(sqlite3.Error, match=f"the store's schema is version {later}, of a later release than this "
+                                            f"one's {te.SCHEMA_VERSION}"):
+        te.open_state(te.DB_PATH)
+    conn = sqlite3.connect(te.DB_PATH)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (later,)
+    conn.close()
+
+
 # --- signatures ---
 
 def test_a_bad_or_missing_signature_gets_403_and_changes_no_count_and_the_log_names_the_request(caplog):
