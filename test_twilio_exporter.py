@@ -2179,6 +2179,12 @@ def test_a_metrics_listener_may_be_an_ipv6_address_and_any_port(address, port, t
     assert (module["METRICS_BIND"], module["METRICS_PORT"]) == (address, port)
 
 
+@pytest.mark.parametrize("level", ["debug", "Info", "WARNING", "error"])
+def test_each_log_level_is_taken_in_any_case(level, tmp_path, monkeypatch):
+    module = start_up(monkeypatch, TWILIO_EXPORTER_LOG_LEVEL=level, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert module["LOG_LEVEL"] == level.upper()
+
+
 def test_the_defaults_are_the_documented_ones(tmp_path, monkeypatch):
     module = start_up(monkeypatch, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
     assert (module["AUTH_TOKENS"], module["PUBLIC_URL"], module["METRICS_BIND"]) == ((), "", "")
