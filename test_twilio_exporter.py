@@ -2185,6 +2185,12 @@ def test_each_log_level_is_taken_in_any_case(level, tmp_path, monkeypatch):
     assert module["LOG_LEVEL"] == level.upper()
 
 
+def test_a_public_url_may_be_plain_http_behind_a_proxy_that_ends_tls(tmp_path, monkeypatch):
+    module = start_up(monkeypatch, TWILIO_EXPORTER_PUBLIC_URL="http://10.0.0.5:8080/twilio/",
+                      TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert module["PUBLIC_URL"] == "http://10.0.0.5:8080/twilio"
+
+
 def test_the_defaults_are_the_documented_ones(tmp_path, monkeypatch):
     module = start_up(monkeypatch, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
     assert (module["AUTH_TOKENS"], module["PUBLIC_URL"], module["METRICS_BIND"]) == ((), "", "")
