@@ -1,7 +1,8 @@
 # make run: build the virtualenv and serve on :8080.  make test: build it and run the suite.
 # make check-deploy: check deploy/ (installs promtool).  URL=... make smoke: check a running exporter.
 # make bench: the exporter against a bare WSGI ceiling with wrk (installs wrk).
-# make mutants: mutation testing of twilio_exporter.py with the fast in-process tests (installs mutmut).
+# make mutants: mutation testing of twilio_exporter.py with the fast in-process tests (installs mutmut and
+# pytest-random-order).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
