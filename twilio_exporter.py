@@ -1121,7 +1121,7 @@ def upkeep_forever(key):
             break
         _inbox.backlog = inbox_backlog(_inbox.offsets, age=False)[0]  # for the webhooks' limit; needs no store
         for run, (job, interval) in jobs.items():
-            # Nor a job for a store no longer configured: it would act on the new one's settings.
+            # Not yet due, or the store configured has changed since: a job would act on the new one's settings.
             if time.monotonic() < due[run] or _state.upkeep != key:
                 continue
             try:
