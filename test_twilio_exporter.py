@@ -208,9 +208,9 @@ def parse_metrics(text):
             for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
-def scrape():
-    """Scrape /metrics in-process."""
-    code, _, body = call("/metrics")
+def scrape(environ=None):
+    """Scrape /metrics in-process (on the listener an environ names)."""
+    code, _, body = call("/metrics", environ=environ)
     assert code == 200
     return parse_metrics(body.decode())
 
@@ -322,13 +322,12 @@ def test_with_a_private_listener_metrics_are_served_there_only_and_webhooks_on_t
     assert call("/metrics", environ=public)[0] == 404
     code, headers, body = call("/metrics", environ=private)
     assert code == 200 and headers["Content-Type"].startswith("text/plain") and b"twilio_exporter_store_up 1" in body
-    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 932), "MessageStatus": "sent"},
-                       environ=public)[0] == 200
+    callback = {"MessageSid": sid("SM", 932), "MessageStatus": "sent"}
+    assert signed_post("/webhooks/message", callback, environ=public)[0] == 200
     not_found = ("twilio_webhook_requests_total", (("code", "404"), ("endpoint", "message")))
-    before = parse_metrics(call("/metrics", environ=private)[2].decode()).get(not_found, 0)
-    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 932), "MessageStatus": "sent"},
-                       environ=private)[0] == 404
-    assert parse_metrics(call("/metrics", environ=private)[2].decode())[not_found] == before + 1
+    before = scrape(private).get(not_found, 0)
+    assert signed_post("/webhooks/message", callback, environ=private)[0] == 404
+    assert scrape(private)[not_found] == before + 1
 
 
 def test_without_a_private_listener_every_path_is_served_on_any_port():
