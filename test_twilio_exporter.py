@@ -2370,9 +2370,12 @@ class Server:
         assert code == 200, body
         return parse_metrics(body.decode())
 
-    def stop(self):
-        """Stop gunicorn gracefully and wait for it."""
-        self.process.send_signal(signal.SIGTERM)
+    def stop(self, graceful=True):
+        """Stop gunicorn and wait for it: gracefully as systemd does (SIGTERM), or at once (SIGQUIT) at a test's end.
+
+        A graceful stop takes a second: each gthread worker notices it only when its poll for connections times out.
+        """
+        self.process.send_signal(signal.SIGTERM if graceful else signal.SIGQUIT)
         self.process.wait(timeout=30)
         self.log.close()
 
@@ -2469,7 +2472,7 @@ def gunicorn(tmp_path):
     yield start
     for server in servers:
         if server.process.poll() is None:
-            server.stop()
+            server.stop(graceful=False)
 
 
 def killing_workers(server, killed):
@@ -2534,7 +2537,7 @@ def hosts():
     yield started
     for host in started:
         if host.process.poll() is None:
-            host.stop()
+            host.stop(graceful=False)
 
 
 @pytest.mark.server
@@ -2825,7 +2828,7 @@ def test_the_file_alone_under_plain_gunicorn_with_two_binds_splits_the_paths_the
         assert fetch(private, "/metrics")[0] == 200
         assert fetch(server.url, "/health") == (200, b'{"status": "ok"}\n')
     finally:
-        server.stop()
+        server.stop(graceful=False)
 
 
 def raw_request(server, head):
@@ -2924,7 +2927,7 @@ def test_the_file_copied_alone_and_run_with_plain_gunicorn_reports_exact_counts(
             assert server.metrics() == first  # no split between workers, no jumps between scrapes
         assert (alone / "twilio_exporter.sqlite3").exists()
     finally:
-        server.stop()
+        server.stop(graceful=False)
 
 
 # --- account polling ---
