@@ -1960,6 +1960,64 @@ def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
                                                                   (("error_code", "other"),): 1}
 
 
+@pytest.mark.stores
+def test_a_store_of_schema_version_3_is_upgraded_and_each_message_goes_on_moving_its_own_label_set(labels):
+    # Version 3 named a label set by its text in item and counter rows; version 4 by its number in series.
+    sent, undelivered = (1 << te.KINDS["message"].statuses.index(status) for status in ("sent", "undelivered"))
+    conn = te.open_state(te.DB_PATH)
+    with te.transaction(conn):
+        conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?, ?)", [
+            (sid("SM", 1450), "sent", sent, time.time(), f"\tsender={SENDER}"),
+            (sid("SM", 1451), "undelivered", sent | undelivered, time.time(), f"\tsender={OTHER_SENDER}")])
+        te.bump(conn, {("twilio_message_callback_total", f"sent\tsender={SENDER}"): 1,
+                       ("twilio_message_status_gauge", f"sent\tsender={SENDER}"): 1,
+                       ("twilio_message_callback_total", f"sent\tsender={OTHER_SENDER}"): 1,
+                       ("twilio_message_callback_total", f"undelivered\tsender={OTHER_SENDER}"): 1,
+                       ("twilio_message_status_gauge", f"undelivered\tsender={OTHER_SENDER}"): 1,
+                       ("twilio_message_errors_total", f"30007\tsender={OTHER_SENDER}"): 1})
+        conn.executemany("INSERT INTO label_value VALUES (?, ?)",
+                         [("sender", SENDER), ("sender", OTHER_SENDER), ("error_code", "30007")])
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.close()
+    labels("sender")
+    assert message(sid("SM", 1450), "delivered") == 200  # without From: its label set is the one it had
+    assert message(sid("SM", 1452), "sent", From=SENDER) == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="sent", sender=SENDER) == 1
+    assert value(samples, "twilio_message_status_gauge", status="delivered", sender=SENDER) == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", sender=SENDER) == 2
+    assert value(samples, "twilio_message_status_gauge", status="undelivered", sender=OTHER_SENDER) == 1
+    assert series_of(samples, "twilio_message_errors_total") == {
+        (("error_code", "30007"), ("sender", OTHER_SENDER)): 1}
+    with te.state() as conn:
+        assert {labels for (labels,) in conn.execute("SELECT labels FROM series")} == {
+            f"\tsender={SENDER}", f"\tsender={OTHER_SENDER}"}
+        assert all(labels.startswith("\t#") for (labels,) in conn.execute("SELECT labels FROM item"))
+        assert not [label for (label,) in conn.execute("SELECT label FROM counter") if "=" in label]
+        # A worker of the release before, still running during the upgrade, may write a label set's text.
+        with te.transaction(conn):
+            te.bump(conn, {("twilio_message_callback_total", f"sent\tsender={SENDER}"): 1})
+    assert value(scrape(), "twilio_message_callback_total", status="sent", sender=SENDER) == 3
+
+
+@pytest.mark.stores
+def test_a_label_set_numbered_in_a_move_that_failed_is_numbered_afresh_if_another_took_its_number():
+    callback = te.new_callback(time.time(), te.KINDS["message"], sid("SM", 1460), "sent", labels=("", "", SENDER, ""))
+    conn = te.open_state(te.DB_PATH)
+    with pytest.raises(RuntimeError), te.transaction(conn):
+        te.apply_callbacks(conn, [callback])  # numbers its label set 1, then the move fails
+        raise RuntimeError("the move fails after its counts")
+    with te.transaction(conn):  # another host's move, meanwhile, numbers another label set 1
+        conn.execute("INSERT INTO series VALUES (1, ?)", (f"\tsender={OTHER_SENDER}",))
+    with te.transaction(conn):
+        te.apply_callbacks(conn, [callback])
+    assert conn.execute("SELECT id FROM series WHERE labels = ?", (f"\tsender={SENDER}",)).fetchall() == [(2,)]
+    assert conn.execute("SELECT labels FROM item").fetchall() == [("\t#2",)]
+    assert conn.execute("SELECT label, value FROM counter WHERE name = 'twilio_message_callback_total'").fetchall() \
+        == [("sent\t#2", 1)]
+    conn.close()
+
+
 def test_a_store_of_a_later_release_is_refused_naming_both_versions_and_left_as_it_is():
     conn = te.open_state(te.DB_PATH)
     later = str(te.SCHEMA_VERSION + 1)

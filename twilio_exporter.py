@@ -453,19 +453,21 @@ def country_of(number):
 # (connecting, taking the write lock, what a lock timeout looks like, housekeeping) is in
 # SQLiteStore and PostgresStore alone.
 
-SCHEMA_VERSION = 3  # 1: release 0.1; 2: item.labels (0.2); 3: inbox.finished, the version recorded in meta
+SCHEMA_VERSION = 4  # 1: release 0.1; 2: item.labels (0.2); 3: inbox.finished, the version in meta; 4: series
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS item (           -- one message or call: its latest status and every status seen
     kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL,
     seen BIGINT NOT NULL,                   -- bit i set: status i of the kind's statuses was recorded
     first_seen DOUBLE PRECISION NOT NULL,
-    labels TEXT NOT NULL DEFAULT '',        -- its breakdown labels, fixed by its first callback: "\tsender=…"
+    labels TEXT NOT NULL DEFAULT '',        -- its breakdown labels, fixed by its first callback: "\t#7", series 7
     PRIMARY KEY (kind, sid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
 CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in the same transaction as item
-    name TEXT NOT NULL, label TEXT NOT NULL,  -- label: "delivered", or with item.labels
+    name TEXT NOT NULL, label TEXT NOT NULL,  -- label: "delivered", or with item.labels: "delivered\t#7"
     value DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (name, label)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS series (         -- each label set counted, by number: short keys keep folds' pages few
+    id BIGINT PRIMARY KEY, labels TEXT NOT NULL UNIQUE) WITHOUT ROWID;  -- labels: "\tsender=+1…\tcountry=US"
 CREATE TABLE IF NOT EXISTS label_value (    -- the values each label has had, held to its limit
     name TEXT NOT NULL, value TEXT NOT NULL,  -- value "other": the limit was reached (and logged)
     PRIMARY KEY (name, value)) WITHOUT ROWID;
@@ -477,12 +479,39 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
     operation TEXT PRIMARY KEY, due DOUBLE PRECISION NOT NULL, last_success DOUBLE PRECISION,
     errors BIGINT NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
-# What brings a store of the version before up to each version: the column it adds, and how.
+
+
+def add_column(table, column, *statements):
+    """An upgrade that adds a column, unless the store has it (one from before versions were recorded may)."""
+    def run(conn):
+        if not conn.has_column(table, column):
+            for statement in statements:
+                conn.execute(statement)
+    return run
+
+
+def number_the_label_sets(conn):
+    """Version 4: item and counter rows name their label set by its number in series, no longer by its text."""
+    counters = [(name, label[:label.index("\t")], label[label.index("\t"):], value) for name, label, value in
+                conn.execute("SELECT name, label, value FROM counter WHERE label LIKE ?", ("%\t%",)).fetchall()]
+    texts = {labels for (labels,) in conn.execute("SELECT DISTINCT labels FROM item WHERE labels <> ''")}
+    numbers = {text: number for number, text in enumerate(sorted(texts | {row[2] for row in counters}), 1)}
+    conn.executemany("INSERT INTO series VALUES (?, ?)", [(number, text) for text, number in numbers.items()])
+    conn.execute("UPDATE item SET labels = ? || CAST((SELECT id FROM series WHERE series.labels = item.labels) "
+                 "AS TEXT) WHERE labels <> ''", ("\t#",))
+    conn.executemany("DELETE FROM counter WHERE name = ? AND label = ?",
+                     [(name, first + labels) for name, first, labels, _ in counters])
+    conn.executemany("INSERT INTO counter VALUES (?, ?, ?)",
+                     [(name, f"{first}\t#{numbers[labels]}", value) for name, first, labels, value in counters])
+
+
+# What brings a store of the version before up to each version.
 UPGRADES = {
-    2: ("item", "labels", ("ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
-                           "INSERT INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
-                           "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING")),
-    3: ("inbox", "finished", ("ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION",)),
+    2: add_column("item", "labels", "ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
+                  "INSERT INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
+                  "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING"),
+    3: add_column("inbox", "finished", "ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION"),
+    4: number_the_label_sets,
 }
 # A worker has two connections: this one, for scrapes and /health, one thread at a time, and
 # its upkeep thread's. A connection per thread would multiply the page cache by the threads.
@@ -653,6 +682,7 @@ def open_state(target):
     """Connect to the store, creating its tables, and bring an older one up to this release's schema."""
     conn = store_class(target).open(target)
     upgrade(conn)
+    conn.series = {}  # {labels: number} of the label sets this connection has found in series
     return conn
 
 
@@ -668,10 +698,9 @@ def upgrade(conn):
         if version > SCHEMA_VERSION:
             raise conn.errors[0](f"the store's schema is version {version}, of a later release than this one's "
                                  f"{SCHEMA_VERSION}")
-        for step, (table, column, statements) in UPGRADES.items():
-            if version < step and not conn.has_column(table, column):
-                for statement in statements:
-                    conn.execute(statement)
+        for step, run in UPGRADES.items():
+            if version < step:
+                run(conn)
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?) "
                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
@@ -774,6 +803,25 @@ class LabelValues:
         return value
 
 
+def series_key(conn, labels, numbered):
+    """How item and counter rows name a label set ("\tsender=+1…"): "\t#" and its number in series; "" for none.
+
+    A number, once committed, never changes, so the connection keeps those it has read. One this
+    transaction gives out is kept in `numbered` only: a rollback would take it back.
+    """
+    if not labels:
+        return ""
+    number = conn.series.get(labels) or numbered.get(labels)
+    if number is None:
+        row = conn.execute("SELECT id FROM series WHERE labels = ?", (labels,)).fetchone()
+        if row:
+            number = conn.series[labels] = row[0]
+        else:
+            number = numbered[labels] = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM series").fetchone()[0]
+            conn.execute("INSERT INTO series VALUES (?, ?)", (number, labels))
+    return f"\t#{number}"
+
+
 def apply_callbacks(conn, callbacks):
     """Record Callbacks and move their counts, inside the caller's transaction, in order of their time.
 
@@ -786,7 +834,7 @@ def apply_callbacks(conn, callbacks):
         for sid, *item in select_in(conn, "SELECT sid, status, seen, first_seen, labels FROM item "
                                           "WHERE kind = ? AND sid IN ({})", sids, kind.name):
             items[kind.name, sid] = item
-    bumps, changed, label_values, series_of = defaultdict(float), {}, LabelValues(conn), {}
+    bumps, changed, label_values, series_of, numbered = defaultdict(float), {}, LabelValues(conn), {}, {}
     for now, kind, sid, status, error_code, seconds, labels in callbacks:
         bit = 1 << kind.statuses.index(status)
         gauge = f"twilio_{kind.name}_status_gauge"
@@ -796,8 +844,9 @@ def apply_callbacks(conn, callbacks):
             continue
         if item is None:
             if labels not in series_of:  # the same few label sets recur through a batch
-                series_of[labels] = "".join(f"\t{name}={label_values.admit(name, value, LABEL_LIMIT)}"
-                                            for name, value in zip(LABEL_NAMES, labels) if value)
+                series_of[labels] = series_key(conn, "".join(
+                    f"\t{name}={label_values.admit(name, value, LABEL_LIMIT)}"
+                    for name, value in zip(LABEL_NAMES, labels) if value), numbered)
             series = series_of[labels]
             item = items[kind.name, sid] = [status, bit, now, series]
             bumps[gauge, status + series] += 1
@@ -1348,6 +1397,8 @@ class StateCollector:
         read, _ = read_store(lambda conn: (
             {(name, label): value for name, label, value in
              wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")},
+            # Read after the counters: a label set they name was committed before them.
+            {f"#{number}": labels for number, labels in wait_for_lock(conn.execute, "SELECT id, labels FROM series")},
             list(account_metrics(conn)) if ACCOUNT_SID else []))
         backlog, age = inbox_backlog(_inbox.offsets)
         yield GaugeMetricFamily("twilio_exporter_store_up", "1 if this scrape read the store, else 0 (its series "
@@ -1358,7 +1409,7 @@ class StateCollector:
                                 "inbox files not yet moved into the store; 0 when there is none.", value=age)
         if read is None:
             return
-        rows, account = read
+        rows, series, account = read
         yield from account
         duplicates = CounterMetricFamily("twilio_webhook_duplicates_total",
                                          "Callbacks recognised as retries of one already recorded.",
@@ -1372,7 +1423,7 @@ class StateCollector:
                                       f"{kind.name.capitalize()}s whose latest status is `status`, "
                                       "among those first seen within the retention window.", labels=["status", *names])
             total = callbacks.name + "_total"  # the family's name lacks it
-            counts = labelled(rows, (total, gauge.name), names)
+            counts = labelled(rows, series, (total, gauge.name), names)
             # Every status of every label set seen, so that ratios work from a new sender's first callback.
             for label_set in sorted({key[2:] for key in counts}) if names else [()]:
                 for status in kind.statuses:
@@ -1390,7 +1441,7 @@ class StateCollector:
         errors = CounterMetricFamily("twilio_message_errors_total",
                                      "Failed and undelivered message callbacks by Twilio ErrorCode.",
                                      labels=["error_code", *names])
-        for (_, *label_values), value in sorted(labelled(rows, (errors.name + "_total",), names).items()):
+        for (_, *label_values), value in sorted(labelled(rows, series, (errors.name + "_total",), names).items()):
             errors.add_metric(label_values, value)
         yield from (errors, duplicates)
 
@@ -1411,17 +1462,19 @@ def read_store(read):
         return None, error
 
 
-def labelled(rows, metric_names, names):
+def labelled(rows, series, metric_names, names):
     """{(metric name, first label value, *values of `names`): value} of some metrics' counter rows.
 
-    A row's label is its first value and its item's labels ("delivered\tsender=+1…"); a label it
-    lacks (counted before the label was chosen) is "unknown", and one no longer chosen is summed over.
+    A row's label is its first value and its item's label set ("delivered\t#7", series 7: "\tsender=+1…";
+    or the set itself, as a worker of the release before may still write it during an upgrade). A label
+    the set lacks (counted before the label was chosen) is "unknown", and one no longer chosen is summed over.
     """
     counts = defaultdict(float)
     for (metric_name, label), value in rows.items():
         if metric_name in metric_names:
-            first, *pairs = label.split("\t")
-            values = dict(pair.split("=", 1) for pair in pairs)
+            first, _, labels = label.partition("\t")
+            text = series.get(labels, "\t" + labels) if labels else ""
+            values = dict(pair.split("=", 1) for pair in text.split("\t")[1:])
             counts[(metric_name, first, *(values.get(name, "unknown") for name in names))] += value
     return counts
 

@@ -336,10 +336,12 @@ def populate(db, messages, labels=("",)):
     now = time.time()
     statuses = ("delivered",) * 17 + ("undelivered", "undelivered", "sent")
     with te.transaction(conn):
+        numbered = {}
+        keys = [te.series_key(conn, label_set, numbered) for label_set in labels]  # "\t#7" for series 7
         conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?, ?)", (
-            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05, labels[n % len(labels)])
+            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05, keys[n % len(keys)])
             for n in range(messages)))
-        bumps = collections.Counter(statuses[n % 20] + labels[n % len(labels)] for n in range(messages))
+        bumps = collections.Counter(statuses[n % 20] + keys[n % len(keys)] for n in range(messages))
         te.bump(conn, {(name, label): count for label, count in bumps.items()
                        for name in ("twilio_message_status_gauge", "twilio_message_callback_total")})
         conn.executemany("INSERT OR IGNORE INTO label_value VALUES (?, ?)", [
