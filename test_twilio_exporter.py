@@ -54,7 +54,7 @@ FORM = "application/x-www-form-urlencoded"
 def pytest_generate_tests(metafunc):
     """A test marked `stores` runs once on each store: a SQLite file, and a PostgreSQL database."""
     if metafunc.definition.get_closest_marker("stores"):
-        metafunc.parametrize("store", ["sqlite", "postgres"], indirect=True)
+        metafunc.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgresql)], indirect=True)
 
 
 @pytest.fixture
@@ -1685,6 +1685,29 @@ def test_an_upkeep_thread_starts_no_job_once_its_store_is_no_longer_the_one_conf
     assert ran == ["fold"]
 
 
+def test_an_upkeep_thread_runs_each_job_again_only_when_it_asks_logs_no_recovery_without_a_failure_and_closes(
+        monkeypatch, caplog):
+    ran, opened, open_state = [], [], te.open_state
+    monkeypatch.setattr(te, "open_state", lambda target: opened.append(open_state(target)) or opened[-1])
+
+    def job(name, wait):
+        def run(conn):
+            ran.append(name)
+            if ran.count("fold") == 5:
+                te._state.upkeep = None  # the loop returns before its next job
+            return wait
+        return run
+    monkeypatch.setattr(te, "fold_for_upkeep", job("fold", 0.02))  # a backlog: again soon
+    for name in ("prune_expired", "checkpoint", "poll_when_due"):
+        monkeypatch.setattr(te, name, job(name, 60))  # not again for a minute
+    te._state.upkeep = key = (os.getpid(), te.DB_PATH)
+    te.upkeep_forever(key)
+    assert ran == ["fold", "prune_expired", "checkpoint", "poll_when_due", "fold", "fold", "fold", "fold"]
+    assert "works again" not in caplog.text
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")  # its connection, closed as it returned
+
+
 @pytest.mark.stores
 def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     message(sid("SM", 31), "delivered")
@@ -2650,6 +2673,7 @@ def test_two_hosts_over_postgresql_count_exactly_through_sigkills_a_host_killed_
     assert "deadlock" not in logs and "could not serialize" not in logs
 
 
+@pytest.mark.postgresql
 def test_hosts_starting_at_once_on_an_empty_postgresql_database_make_its_tables_once_without_failing(postgres):
     url = postgres.database()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:  # eight connections, as eight workers would open
@@ -2660,6 +2684,7 @@ def test_hosts_starting_at_once_on_an_empty_postgresql_database_make_its_tables_
         conn.close()
 
 
+@pytest.mark.postgresql
 def test_a_dead_hosts_inbox_copied_to_a_live_host_over_postgresql_counts_each_line_once_even_if_it_returns(
         postgres, monkeypatch, tmp_path):
     monkeypatch.setattr(te, "DB_PATH", postgres.database())
