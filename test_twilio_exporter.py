@@ -1655,6 +1655,31 @@ def test_pruning_goes_on_at_once_while_whole_batches_expire_then_waits_its_inter
     conn.close()
 
 
+def test_a_fold_with_nothing_new_takes_no_write_lock_and_removes_a_moved_in_file_brought_back(monkeypatch, caplog):
+    caplog.set_level("DEBUG", logger="twilio_exporter")
+    line = inbox_line(sid("SM", 41), "sent")
+    path = dead_workers_inbox(line)
+    conn = te.open_state(te.DB_PATH)
+    te.fold_inbox(conn)  # moved in, and removed: its worker is gone
+    assert not path.exists()
+    dead_workers_inbox(line)  # a copy brought back, from a backup say
+    holder = te.open_state(te.DB_PATH)
+    holder.begin()  # another worker's move, holding the write lock
+    monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
+    try:
+        assert te.fold_inbox(conn) == 0
+        assert not path.exists()
+        assert "waited out the lock" not in caplog.text
+    finally:
+        holder.rollback()
+        holder.close()
+    # listed just before another worker's fold removed it
+    monkeypatch.setattr(te, "inbox_files", lambda prefix: {path.name: len(line)})
+    assert te.fold_inbox(conn) == 0
+    assert conn.execute("SELECT value FROM counter WHERE name = 'twilio_message_callback_total'").fetchall() == [(1,)]
+    conn.close()
+
+
 def test_moving_in_goes_on_at_once_while_each_fold_is_full_then_waits_its_interval_and_longer_when_idle(
         monkeypatch):
     lines = [te.inbox_line(te.new_callback(time.time(), te.KINDS["message"], sid("SM", 36 + number), "sent"))
