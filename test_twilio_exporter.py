@@ -1655,6 +1655,23 @@ def test_pruning_goes_on_at_once_while_whole_batches_expire_then_waits_its_inter
     conn.close()
 
 
+def test_the_backlog_is_the_bytes_past_each_files_read_position_and_the_age_of_the_oldest_line_not_read():
+    now = time.time()
+
+    def line(number, age):
+        return te.inbox_line(te.new_callback(now - age, te.KINDS["message"], sid("SM", 50 + number), "sent"))
+    read, unread, done = line(1, 300), line(2, 100), line(3, 1000)
+    partly = dead_workers_inbox(read, unread, name="99999.1")
+    # An event's own time may be older than its arrival: then the file's, from its name, is the line's age.
+    dead_workers_inbox(line(4, 500), name=f"99998.1.{int((now - 150) * 1e9)}")
+    whole = dead_workers_inbox(done, name="99997.1")
+    offsets = {partly.name: len(read), whole.name: len(done)}  # the third file the store has not seen
+    total, age = te.inbox_backlog(offsets)
+    assert total == len(unread) + len(line(4, 500))
+    assert 150 <= age < 160
+    assert te.inbox_backlog(offsets, age=False)[0] == total
+
+
 def test_a_fold_with_nothing_new_takes_no_write_lock_and_removes_a_moved_in_file_brought_back(monkeypatch, caplog):
     caplog.set_level("DEBUG", logger="twilio_exporter")
     line = inbox_line(sid("SM", 41), "sent")
