@@ -1670,6 +1670,7 @@ def test_the_backlog_is_the_bytes_past_each_files_read_position_and_the_age_of_t
     assert total == len(unread) + len(line(4, 500))
     assert 150 <= age < 151
     assert te.inbox_backlog(offsets, age=False)[0] == total
+    assert te.inbox_backlog({name: size for name, size in te.inbox_files(te.inbox_prefix()).items()}) == (0, 0)
 
 
 def test_a_fold_with_nothing_new_takes_no_write_lock_and_removes_a_moved_in_file_brought_back(monkeypatch, caplog):
