@@ -2042,40 +2042,46 @@ def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
 def test_a_store_of_schema_version_3_is_upgraded_and_each_message_goes_on_moving_its_own_label_set(labels):
     # Version 3 named a label set by its text in item and counter rows; version 4 by its number in series.
     sent, undelivered = (1 << te.KINDS["message"].statuses.index(status) for status in ("sent", "undelivered"))
+    first, other, gone = (f"\tmessaging_service=none\tsender={sender}" for sender in (SENDER, OTHER_SENDER, "Promo=1"))
     conn = te.open_state(te.DB_PATH)
     with te.transaction(conn):
         conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?, ?)", [
-            (sid("SM", 1450), "sent", sent, time.time(), f"\tsender={SENDER}"),
-            (sid("SM", 1451), "undelivered", sent | undelivered, time.time(), f"\tsender={OTHER_SENDER}")])
-        te.bump(conn, {("twilio_message_callback_total", f"sent\tsender={SENDER}"): 1,
-                       ("twilio_message_status_gauge", f"sent\tsender={SENDER}"): 1,
-                       ("twilio_message_callback_total", f"sent\tsender={OTHER_SENDER}"): 1,
-                       ("twilio_message_callback_total", f"undelivered\tsender={OTHER_SENDER}"): 1,
-                       ("twilio_message_status_gauge", f"undelivered\tsender={OTHER_SENDER}"): 1,
-                       ("twilio_message_errors_total", f"30007\tsender={OTHER_SENDER}"): 1})
-        conn.executemany("INSERT INTO label_value VALUES (?, ?)",
-                         [("sender", SENDER), ("sender", OTHER_SENDER), ("error_code", "30007")])
+            (sid("SM", 1450), "sent", sent, time.time(), first),
+            (sid("SM", 1451), "undelivered", sent | undelivered, time.time(), other)])
+        te.bump(conn, {("twilio_message_callback_total", "sent" + first): 1,
+                       ("twilio_message_status_gauge", "sent" + first): 1,
+                       ("twilio_message_callback_total", "sent" + other): 1,
+                       ("twilio_message_callback_total", "undelivered" + other): 1,
+                       ("twilio_message_status_gauge", "undelivered" + other): 1,
+                       ("twilio_message_errors_total", "30007" + other): 1,
+                       ("twilio_message_callback_total", "sent" + gone): 4})  # its messages pruned since
+        conn.executemany("INSERT INTO label_value VALUES (?, ?)", [
+            ("messaging_service", "none"), ("sender", SENDER), ("sender", OTHER_SENDER), ("sender", "Promo=1"),
+            ("error_code", "30007")])
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.close()
-    labels("sender")
+    labels("messaging_service", "sender")
     assert message(sid("SM", 1450), "delivered") == 200  # without From: its label set is the one it had
     assert message(sid("SM", 1452), "sent", From=SENDER) == 200
     samples = scrape()
-    assert value(samples, "twilio_message_status_gauge", status="sent", sender=SENDER) == 1
-    assert value(samples, "twilio_message_status_gauge", status="delivered", sender=SENDER) == 1
-    assert value(samples, "twilio_message_callback_total", status="sent", sender=SENDER) == 2
-    assert value(samples, "twilio_message_status_gauge", status="undelivered", sender=OTHER_SENDER) == 1
+    ours = {"messaging_service": "none", "sender": SENDER}
+    assert value(samples, "twilio_message_status_gauge", status="sent", **ours) == 1
+    assert value(samples, "twilio_message_status_gauge", status="delivered", **ours) == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", **ours) == 2
+    assert value(samples, "twilio_message_status_gauge", status="undelivered", messaging_service="none",
+                 sender=OTHER_SENDER) == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", messaging_service="none",
+                 sender="Promo=1") == 4
     assert series_of(samples, "twilio_message_errors_total") == {
-        (("error_code", "30007"), ("sender", OTHER_SENDER)): 1}
+        (("error_code", "30007"), ("messaging_service", "none"), ("sender", OTHER_SENDER)): 1}
     with te.state() as conn:
-        assert {labels for (labels,) in conn.execute("SELECT labels FROM series")} == {
-            f"\tsender={SENDER}", f"\tsender={OTHER_SENDER}"}
+        assert {labels for (labels,) in conn.execute("SELECT labels FROM series")} == {first, other, gone}
         assert all(labels.startswith("\t#") for (labels,) in conn.execute("SELECT labels FROM item"))
         assert not [label for (label,) in conn.execute("SELECT label FROM counter") if "=" in label]
         # A worker of the release before, still running during the upgrade, may write a label set's text.
         with te.transaction(conn):
-            te.bump(conn, {("twilio_message_callback_total", f"sent\tsender={SENDER}"): 1})
-    assert value(scrape(), "twilio_message_callback_total", status="sent", sender=SENDER) == 3
+            te.bump(conn, {("twilio_message_callback_total", "sent" + first): 1})
+    assert value(scrape(), "twilio_message_callback_total", status="sent", **ours) == 3
 
 
 @pytest.mark.stores
