@@ -1700,10 +1700,12 @@ def test_a_fold_with_nothing_new_takes_no_write_lock_and_removes_a_moved_in_file
 
 def test_moving_in_goes_on_at_once_while_each_fold_is_full_then_waits_its_interval_and_longer_when_idle(
         monkeypatch):
-    lines = [te.inbox_line(te.new_callback(time.time(), te.KINDS["message"], sid("SM", 36 + number), "sent"))
+    now = int(time.time()) + 0.5  # one time for all: every line as long, so a fold takes two whole
+    lines = [te.inbox_line(te.new_callback(now, te.KINDS["message"], sid("SM", 36 + number), "sent"))
              for number in range(5)]
+    assert len(set(map(len, lines))) == 1
     dead_workers_inbox(*lines)
-    monkeypatch.setattr(te, "FOLD_BYTES", 2 * len(lines[0]))  # every line is as long: a fold takes two
+    monkeypatch.setattr(te, "FOLD_BYTES", 2 * len(lines[0]))
     conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
     assert [te.fold_for_upkeep(conn) for _ in range(4)] == [0, 0, te.FOLD_INTERVAL_SECONDS, te.FOLD_IDLE_SECONDS]
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (5,)
