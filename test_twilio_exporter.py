@@ -5,6 +5,7 @@ gunicorn servers on loopback.
 """
 import concurrent.futures
 import contextlib
+import fcntl
 import http.server
 import itertools
 import threading
@@ -1707,8 +1708,54 @@ def test_moving_in_goes_on_at_once_while_each_fold_is_full_then_waits_its_interv
     dead_workers_inbox(*lines)
     monkeypatch.setattr(te, "FOLD_BYTES", 2 * len(lines[0]))
     conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
-    assert [te.fold_for_upkeep(conn) for _ in range(4)] == [0, 0, te.FOLD_INTERVAL_SECONDS, te.FOLD_IDLE_SECONDS]
+    assert [te.fold_for_upkeep(conn) for _ in range(3)] == [0, 0, te.FOLD_INTERVAL_SECONDS]
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (5,)
+    assert 0 < te.fold_for_upkeep(conn) <= te.FOLD_INTERVAL_SECONDS  # caught up just now: not due yet
+    time.sleep(te.FOLD_INTERVAL_SECONDS)
+    assert te.fold_for_upkeep(conn) == te.FOLD_IDLE_SECONDS
+    conn.close()
+
+
+def pace_file():
+    """The file that paces the folds of this host's workers."""
+    return Path(te.inbox_prefix() + "pace")
+
+
+def test_the_workers_of_a_host_fold_in_turn_once_an_interval_and_the_others_keep_their_read_positions_fresh():
+    first, second = te.open_state(te.DB_PATH), te.open_state(te.DB_PATH)  # two workers' upkeep threads
+    dead_workers_inbox(inbox_line(sid("SM", 61), "sent"), name="99999.1")
+    assert te.fold_for_upkeep(first) == te.FOLD_INTERVAL_SECONDS
+    later = dead_workers_inbox(inbox_line(sid("SM", 62), "sent"), name="99999.2")
+    te._inbox.offsets = {"99999.1": 0}  # stale: that file is moved in and removed
+    # The first caught up just now: the second waits for the interval's end, and moves nothing in.
+    assert 0 < te.fold_for_upkeep(second) <= te.FOLD_INTERVAL_SECONDS
+    assert second.execute("SELECT count(*) FROM item").fetchone() == (1,)
+    assert te._inbox.offsets == {}  # read afresh: no file listed that the store has a read position for
+    os.utime(pace_file(), (time.time() - 60, time.time() - 60))
+    with open(pace_file(), "ab") as folding:  # due, but another worker folds now: it moves these lines too
+        fcntl.flock(folding, fcntl.LOCK_EX)
+        assert te.fold_for_upkeep(second) == te.FOLD_INTERVAL_SECONDS
+        assert second.execute("SELECT count(*) FROM item").fetchone() == (1,)
+    assert te.fold_for_upkeep(second) == te.FOLD_INTERVAL_SECONDS  # due, and free: it folds
+    assert second.execute("SELECT count(*) FROM item").fetchone() == (2,)
+    assert not later.exists()
+    te._inbox.offsets = {}
+    partly = dead_workers_inbox(inbox_line(sid("SM", 63), "sent"), name="99999.3")
+    with te.transaction(first):  # the store has read it part of the way
+        first.execute('INSERT INTO inbox (name, "offset") VALUES (?, 10)', (partly.name,))
+    assert 0 < te.fold_for_upkeep(first) <= te.FOLD_INTERVAL_SECONDS
+    assert te._inbox.offsets == {partly.name: 10}
+    first.close()
+    second.close()
+
+
+def test_a_pace_file_touched_in_the_future_a_clock_stepped_back_never_holds_the_folds_back():
+    conn = te.open_state(te.DB_PATH)
+    te.fold_for_upkeep(conn)
+    os.utime(pace_file(), (time.time() + 3600, time.time() + 3600))  # written to, in the future
+    dead_workers_inbox(inbox_line(sid("SM", 64), "sent"))
+    assert te.fold_for_upkeep(conn) == te.FOLD_INTERVAL_SECONDS
+    assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
     conn.close()
 
 
@@ -2101,6 +2148,29 @@ def test_a_label_set_numbered_in_a_move_that_failed_is_numbered_afresh_if_anothe
     assert conn.execute("SELECT labels FROM item").fetchall() == [("\t#2",)]
     assert conn.execute("SELECT label, value FROM counter WHERE name = 'twilio_message_callback_total'").fetchall() \
         == [("sent\t#2", 1)]
+    conn.close()
+
+
+def test_a_connection_keeps_the_key_of_each_label_set_committed_but_not_of_one_holding_a_value_counted_as_other(
+        labels):
+    labels("sender", limit=1)
+    conn = te.open_state(te.DB_PATH)
+
+    def move(number, sender):
+        with te.transaction(conn):
+            te.apply_callbacks(conn, [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent",
+                                                      labels=("", "", sender, ""))])
+    move(1470, SENDER)  # numbered in this move: the next finds it committed, and keeps its key
+    move(1471, SENDER)
+    statements = []
+    conn.set_trace_callback(statements.append)
+    move(1472, SENDER)
+    assert not [sql for sql in statements if "label_value" in sql or "series" in sql]
+    for number in range(1473, 1483):  # past the limit: each new sender is counted as "other"
+        move(number, f"+1555010{number}")
+    assert len(conn.label_sets) == 2  # no labels, and SENDER's: none for the senders counted as "other"
+    assert dict(conn.execute("SELECT labels, id FROM series")) == {f"\tsender={SENDER}": 1, "\tsender=other": 2}
+    assert conn.execute("SELECT value FROM counter WHERE label = 'sent\t#2'").fetchone() == (10,)
     conn.close()
 
 

@@ -201,7 +201,7 @@ MAX_FORM_FIELDS = 100             # Twilio sends about 20
 MAX_ERROR_CODES = 200             # distinct error_code label values; later ones count as "other"
 BUSY_TIMEOUT_SECONDS = 5          # the longest a scrape, /health or a fold waits for the state file's lock
 API_TIMEOUT_SECONDS = 5           # one REST call of the account poll; scrapes never wait for it
-FOLD_INTERVAL_SECONDS = 0.1       # how often each worker moves the inboxes into the counts
+FOLD_INTERVAL_SECONDS = 0.1       # how often the host moves its inboxes into the counts (one worker, the first due)
 FAILURE_RETRY_SECONDS = 1        # the least wait before an upkeep job that failed (a store that is down) runs again
 FOLD_IDLE_SECONDS = 1             # how often while nothing comes (a scrape moves what is left anyway)
 FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction: about 11,000 callbacks
@@ -683,6 +683,7 @@ def open_state(target):
     conn = store_class(target).open(target)
     upgrade(conn)
     conn.series = {}  # {labels: number} of the label sets this connection has found in series
+    conn.label_sets = {NO_LABELS: ""}  # {label values: key} of those label_set_key has found committed
     return conn
 
 
@@ -822,6 +823,24 @@ def series_key(conn, labels, numbered):
     return f"\t#{number}"
 
 
+def label_set_key(conn, labels, label_values, numbered):
+    """series_key of a callback's label values, each value past its label's limit counted as "other".
+
+    A label set committed keeps its values and number for good, so the connection keeps the key of
+    each it has found committed: the same few recur in every fold. Not of one holding a value counted
+    as "other": such values are as many as a sender likes, and the connection's memory is bounded.
+    """
+    if labels in conn.label_sets:
+        return conn.label_sets[labels]
+    admitted = [(name, value, label_values.admit(name, value, LABEL_LIMIT))
+                for name, value in zip(LABEL_NAMES, labels) if value]
+    text = "".join(f"\t{name}={counted}" for name, _, counted in admitted)
+    key = series_key(conn, text, numbered)
+    if text in conn.series and all(value == counted for _, value, counted in admitted):
+        conn.label_sets[labels] = key
+    return key
+
+
 def apply_callbacks(conn, callbacks):
     """Record Callbacks and move their counts, inside the caller's transaction, in order of their time.
 
@@ -834,7 +853,7 @@ def apply_callbacks(conn, callbacks):
         for sid, *item in select_in(conn, "SELECT sid, status, seen, first_seen, labels FROM item "
                                           "WHERE kind = ? AND sid IN ({})", sids, kind.name):
             items[kind.name, sid] = item
-    bumps, changed, label_values, series_of, numbered = defaultdict(float), {}, LabelValues(conn), {}, {}
+    bumps, changed, label_values, numbered = defaultdict(float), {}, LabelValues(conn), {}
     for now, kind, sid, status, error_code, seconds, labels in callbacks:
         bit = 1 << kind.statuses.index(status)
         gauge = f"twilio_{kind.name}_status_gauge"
@@ -843,11 +862,7 @@ def apply_callbacks(conn, callbacks):
             bumps["twilio_webhook_duplicates_total", kind.name] += 1
             continue
         if item is None:
-            if labels not in series_of:  # the same few label sets recur through a batch
-                series_of[labels] = series_key(conn, "".join(
-                    f"\t{name}={label_values.admit(name, value, LABEL_LIMIT)}"
-                    for name, value in zip(LABEL_NAMES, labels) if value), numbered)
-            series = series_of[labels]
+            series = label_set_key(conn, labels, label_values, numbered)
             item = items[kind.name, sid] = [status, bit, now, series]
             bumps[gauge, status + series] += 1
         elif kind.ranks[status] > kind.ranks[item[0]]:
@@ -1132,8 +1147,32 @@ def prune(conn, now):
 
 
 def fold_for_upkeep(conn):
-    """Fold; return the seconds until the next: none while a backlog lasts, longer while nothing comes."""
-    read = fold_inbox(conn)
+    """Fold, unless another worker of the host folds now or caught up within FOLD_INTERVAL_SECONDS.
+
+    Return the seconds until the next try: none while a backlog lasts, longer while nothing comes.
+    A fold moves every inbox file of its host, so one per interval for the host is enough; one per
+    worker made small transactions that queued for the write lock and each rewrote the same pages
+    of counters. A file beside the inboxes paces them: locked while a worker folds, written to
+    when a fold has caught up (empty while none has).
+    """
+    prefix = store_class(conn.target).inbox_prefix(conn.target)
+    try:
+        pace = os.fdopen(os.open(f"{prefix}pace", os.O_RDWR | os.O_CREAT, 0o644), "r+b", buffering=0)
+    except FileNotFoundError:  # no inbox folder, so nothing to move in; the webhooks' 503s name it
+        return FOLD_IDLE_SECONDS
+    with pace:
+        try:
+            fcntl.flock(pace, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            status = os.fstat(pace.fileno())
+            since = time.time() - status.st_mtime if status.st_size else FOLD_INTERVAL_SECONDS
+        except BlockingIOError:
+            since = 0  # another worker folds now, and moves this worker's lines too
+        if 0 <= since < FOLD_INTERVAL_SECONDS:
+            _inbox.offsets = inbox_offsets(conn, inbox_files(prefix))  # kept fresh for the webhooks' limit
+            return FOLD_INTERVAL_SECONDS - since
+        read = fold_inbox(conn)
+        if read < FOLD_BYTES:
+            os.pwrite(pace.fileno(), b"\n", 0)  # its time is when the host's folds last caught up
     return 0 if read >= FOLD_BYTES else FOLD_INTERVAL_SECONDS if read else FOLD_IDLE_SECONDS
 
 
