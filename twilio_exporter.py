@@ -1157,7 +1157,7 @@ def fold_for_upkeep(conn):
     """
     prefix = store_class(conn.target).inbox_prefix(conn.target)
     try:
-        pace = os.fdopen(os.open(f"{prefix}pace", os.O_RDWR | os.O_CREAT, 0o644), "r+b", buffering=0)
+        pace = os.fdopen(os.open(f"{prefix}pace", os.O_RDWR | os.O_CREAT, 0o666), "r+b", buffering=0)
     except FileNotFoundError:  # no inbox folder, so nothing to move in; the webhooks' 503s name it
         return FOLD_IDLE_SECONDS
     with pace:

@@ -243,7 +243,8 @@ def throughput(args, main_lua, warm_lua, postgres):
     rates, bad = {name: [] for name in runs}, dict.fromkeys(runs, 0)
     wal_bytes, lag = 0, 0
     for round_number in range(args.rounds):
-        for name, (app, labels) in runs.items():
+        # Reversed every other round: a machine slowing down or speeding up meanwhile favours none.
+        for name, (app, labels) in list(runs.items())[::1 if round_number % 2 == 0 else -1]:
             db = postgres.database() if name == "postgresql" else WORK / f"throughput-{name}-{round_number}.sqlite3"
             server = Gunicorn(app, args.workers, db, labels)
             try:
@@ -372,7 +373,7 @@ def main():
     args = parser.parse_args()
     smoke = args.smoke
     args.messages = 2_000 if smoke else 40_000
-    args.rounds, args.seconds, args.workers, args.connections = (1, 1, 2, 8) if smoke else (5, 8, 4, 32)
+    args.rounds, args.seconds, args.workers, args.connections = (1, 1, 2, 8) if smoke else (9, 8, 4, 32)
     args.tracked = (1_000, 20_000) if smoke else (1_000, 1_000_000)
     ensure_wrk()
 
