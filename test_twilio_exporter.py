@@ -1699,6 +1699,11 @@ def test_a_fold_with_nothing_new_takes_no_write_lock_and_removes_a_moved_in_file
     conn.close()
 
 
+def pace_file():
+    """The file that paces the folds of this host's workers."""
+    return Path(te.inbox_prefix() + "pace")
+
+
 def test_moving_in_goes_on_at_once_while_each_fold_is_full_then_waits_its_interval_and_longer_when_idle(
         monkeypatch):
     now = int(time.time()) + 0.5  # one time for all: every line as long, so a fold takes two whole
@@ -1707,21 +1712,19 @@ def test_moving_in_goes_on_at_once_while_each_fold_is_full_then_waits_its_interv
     assert len(set(map(len, lines))) == 1
     dead_workers_inbox(*lines)
     monkeypatch.setattr(te, "FOLD_BYTES", 2 * len(lines[0]))
+    monkeypatch.setattr(te, "FOLD_INTERVAL_SECONDS", 5)  # far longer than a slow machine takes between two calls
     conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
     assert [te.fold_for_upkeep(conn) for _ in range(3)] == [0, 0, te.FOLD_INTERVAL_SECONDS]
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (5,)
     assert 0 < te.fold_for_upkeep(conn) <= te.FOLD_INTERVAL_SECONDS  # caught up just now: not due yet
-    time.sleep(te.FOLD_INTERVAL_SECONDS)
+    os.utime(pace_file(), (time.time() - 60, time.time() - 60))  # the interval over
     assert te.fold_for_upkeep(conn) == te.FOLD_IDLE_SECONDS
     conn.close()
 
 
-def pace_file():
-    """The file that paces the folds of this host's workers."""
-    return Path(te.inbox_prefix() + "pace")
-
-
-def test_the_workers_of_a_host_fold_in_turn_once_an_interval_and_the_others_keep_their_read_positions_fresh():
+def test_the_workers_of_a_host_fold_in_turn_once_an_interval_and_the_others_keep_their_read_positions_fresh(
+        monkeypatch):
+    monkeypatch.setattr(te, "FOLD_INTERVAL_SECONDS", 5)  # far longer than a slow machine takes between two calls
     first, second = te.open_state(te.DB_PATH), te.open_state(te.DB_PATH)  # two workers' upkeep threads
     dead_workers_inbox(inbox_line(sid("SM", 61), "sent"), name="99999.1")
     assert te.fold_for_upkeep(first) == te.FOLD_INTERVAL_SECONDS
@@ -1731,6 +1734,8 @@ def test_the_workers_of_a_host_fold_in_turn_once_an_interval_and_the_others_keep
     assert 0 < te.fold_for_upkeep(second) <= te.FOLD_INTERVAL_SECONDS
     assert second.execute("SELECT count(*) FROM item").fetchone() == (1,)
     assert te._inbox.offsets == {}  # read afresh: no file listed that the store has a read position for
+    os.utime(pace_file(), (time.time() - 2, time.time() - 2))
+    assert 2 < te.fold_for_upkeep(second) <= 3  # the rest of the interval
     os.utime(pace_file(), (time.time() - 60, time.time() - 60))
     with open(pace_file(), "ab") as folding:  # due, but another worker folds now: it moves these lines too
         fcntl.flock(folding, fcntl.LOCK_EX)
