@@ -956,9 +956,10 @@ def write_to_inbox(line):
     _inbox.size += written
 
 
-def inbox_prefix():
-    """The start of the paths of this host's inbox files, for the store configured."""
-    return store_class(DB_PATH).inbox_prefix(DB_PATH)
+def inbox_prefix(target=None):
+    """The start of the paths of this host's inbox files, for a store: the one configured unless named."""
+    target = DB_PATH if target is None else target
+    return store_class(target).inbox_prefix(target)
 
 
 def start_inbox_file():
@@ -1016,7 +1017,7 @@ def fold_inbox(conn):
     failed: they moved its worker's lines too, or will next (under a heavy backlog four workers'
     folds queue for the lock, and one could wait past the timeout and be logged as failing for nothing).
     """
-    prefix = store_class(conn.target).inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
+    prefix = inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
     files, finished = inbox_files(prefix), set()
     positions = _inbox.offsets = inbox_offsets(conn, files, finished)
     for name in finished:
@@ -1155,7 +1156,7 @@ def fold_for_upkeep(conn):
     of counters. A file beside the inboxes paces them: locked while a worker folds, written to
     when a fold has caught up (empty while none has).
     """
-    prefix = store_class(conn.target).inbox_prefix(conn.target)
+    prefix = inbox_prefix(conn.target)
     try:
         pace = os.fdopen(os.open(f"{prefix}pace", os.O_RDWR | os.O_CREAT, 0o666), "r+b", buffering=0)
     except FileNotFoundError:  # no inbox folder, so nothing to move in; the webhooks' 503s name it
