@@ -1729,7 +1729,7 @@ def test_the_workers_of_a_host_fold_in_turn_once_an_interval_and_the_others_keep
     dead_workers_inbox(inbox_line(sid("SM", 61), "sent"), name="99999.1")
     assert te.fold_for_upkeep(first) == te.FOLD_INTERVAL_SECONDS
     later = dead_workers_inbox(inbox_line(sid("SM", 62), "sent"), name="99999.2")
-    te._inbox.offsets = {"99999.1": 0}  # stale: that file is moved in and removed
+    monkeypatch.setattr(te._inbox, "offsets", {"99999.1": 0})  # stale: that file is moved in and removed
     # The first caught up just now: the second waits for the interval's end, and moves nothing in.
     assert 0 < te.fold_for_upkeep(second) <= te.FOLD_INTERVAL_SECONDS
     assert second.execute("SELECT count(*) FROM item").fetchone() == (1,)
@@ -1744,7 +1744,7 @@ def test_the_workers_of_a_host_fold_in_turn_once_an_interval_and_the_others_keep
     assert te.fold_for_upkeep(second) == te.FOLD_INTERVAL_SECONDS  # due, and free: it folds
     assert second.execute("SELECT count(*) FROM item").fetchone() == (2,)
     assert not later.exists()
-    te._inbox.offsets = {}
+    monkeypatch.setattr(te._inbox, "offsets", {})
     partly = dead_workers_inbox(inbox_line(sid("SM", 63), "sent"), name="99999.3")
     with te.transaction(first):  # the store has read it part of the way
         first.execute('INSERT INTO inbox (name, "offset") VALUES (?, 10)', (partly.name,))
