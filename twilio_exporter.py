@@ -6,7 +6,7 @@ callbacks at /webhooks/message and /webhooks/call (or an Event Streams sink at
 
 Each source (a form callback, an Event Streams event) is parsed into the same Callback record.
 A webhook writes its callbacks to its worker's inbox file and answers 200, whether or not the
-store is up; a thread in each worker moves its host's inboxes into the store (one SQLite file
+store is up; a thread in each worker, in turn, moves its host's inboxes into the store (one SQLite file
 that every worker shares, or a PostgreSQL database that several hosts share), committing the
 de-duplication record, the counts and the inbox's read position in one transaction. So a
 callback answered 200 is counted exactly once, whichever worker or host took it and whichever
@@ -891,10 +891,11 @@ def apply_callbacks(conn, callbacks):
 
 # --- the inbox ---
 # A webhook appends its callback to its worker's inbox file and answers 200. Every
-# FOLD_INTERVAL_SECONDS each worker's upkeep thread moves what all its host's inbox files hold
-# into the store, and a scrape moves what is left first. The written line survives a crash of
-# the worker; moving it commits the counts, the de-duplication record and how far the file has
-# been read in one transaction, so it is counted exactly once.
+# FOLD_INTERVAL_SECONDS one worker's upkeep thread (they take turns, see fold_for_upkeep) moves
+# what all its host's inbox files hold into the store, and a scrape moves what is left first.
+# The written line survives a crash of the worker; moving it commits the counts, the
+# de-duplication record and how far the file has been read in one transaction, so it is
+# counted exactly once.
 
 # An inbox line is a format version, the Callback's fields and a CRC32 of all before it, tab-separated.
 # The lines of earlier releases are still read, so that an upgrade or a HUP reload counts what the
@@ -1014,8 +1015,9 @@ def fold_inbox(conn):
 
     Every worker's fold reads every inbox file of its host. So a fold that waited the whole
     BUSY_TIMEOUT_SECONDS for the write lock while other workers' folds moved the inboxes on has not
-    failed: they moved its worker's lines too, or will next (under a heavy backlog four workers'
-    folds queue for the lock, and one could wait past the timeout and be logged as failing for nothing).
+    failed: they moved its worker's lines too, or will next (under a heavy backlog the scrapes' folds,
+    the upkeep's, and over PostgreSQL other hosts' queue for the lock, and one could wait past the
+    timeout and be logged as failing for nothing).
     """
     prefix = inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
     files, finished = inbox_files(prefix), set()
