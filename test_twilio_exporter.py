@@ -1936,6 +1936,34 @@ def test_the_country_is_always_the_one_phonenumbers_gives_though_most_numbers_sk
     assert te.country_of.__wrapped__(number) == library_country(number)
 
 
+def test_every_example_number_of_a_shared_calling_code_is_in_the_region_phonenumbers_gives(labels):
+    import phonenumbers
+    labels("country")
+    examples = [phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+                for code in SHARED_CALLING_CODES for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
+                for kind in range(12) if (example := phonenumbers.example_number_for_type(region, kind))]
+    assert len(examples) > 300  # every type of Guernsey's, Jersey's, Christmas Island's, … numbers
+    wrong = []
+    for number in examples:
+        te.NANP_REGIONS.clear()
+        if te.country_of.__wrapped__(number) != library_country(number):
+            wrong.append((number, te.country_of.__wrapped__(number), library_country(number)))
+    assert wrong == []
+    assert {library_country(number) for number in examples} >= {"GB", "GG", "IM", "JE", "AU", "CC", "CX", "CA"}
+
+
+def test_a_region_has_a_number_that_its_general_pattern_and_one_of_its_types_admit_each_with_its_lengths(monkeypatch):
+    def plan(general, *types):
+        return te.NumberPlan(re.compile("(?!)"), None, (set(general[0]), re.compile(general[1])),
+                             tuple((set(lengths), re.compile(pattern)) for lengths, pattern in types))
+    plans = {"AA": plan(((), r"7\d+"), ((10,), r"\d+"), ((), r"9\d+")), "BB": plan(((), r"\d+"), ((), r"\d+"))}
+    monkeypatch.setattr(te, "number_plan", plans.__getitem__)
+    assert te.region_of("7400123456", ("AA", "BB")) == "AA"
+    assert te.region_of("9400123456", ("AA", "BB")) == "BB"  # AA's type admits it, its general pattern does not
+    assert te.region_of("740012345", ("AA", "BB")) == "BB"   # nor its type's lengths
+    assert te.region_of("740012345", ("AA",)) is None
+
+
 def test_a_nanp_number_takes_the_region_a_valid_number_of_its_area_code_showed(labels):
     labels("country")
     te.NANP_REGIONS.clear()
