@@ -1923,7 +1923,7 @@ def library_country(number):
 
 
 # The calling codes of more than one region (phonenumbers' COUNTRY_CODE_TO_REGION_CODE), whose numbers
-# country_of hands to phonenumbers: led by a national prefix ("+1 1…", "+44 0…") or not.
+# country_of looks up in the regions' plans: led by a national prefix ("+1 1…", "+44 0…"; parsed first) or not.
 SHARED_CALLING_CODES = (1, 7, 39, 44, 47, 61, 212, 262, 290, 358, 590, 599)
 
 

@@ -462,7 +462,7 @@ class NumberPlan(NamedTuple):
     national_prefix: re.Pattern  # what parse strips from a national number ("0" in GB); a pattern matching nothing
     leading_digits: object       # None, or the pattern of the national numbers that are the region's, of any type
     general: tuple               # (lengths, pattern) that every number of the region fits, or None
-    types: tuple                 # (lengths, pattern) of each number type's: mobile and fixed line first
+    types: tuple                 # (lengths, pattern) of each type of number: mobile and fixed line first
 
 
 @lru_cache(maxsize=None)
