@@ -2854,6 +2854,32 @@ def test_hosts_starting_at_once_on_an_empty_postgresql_database_make_its_tables_
 
 
 @pytest.mark.postgresql
+def test_a_postgresql_store_analyzes_its_items_each_time_they_outgrow_their_statistics_twice(postgres):
+    conn = te.open_state(postgres.database())
+
+    def add(first, count):
+        with te.transaction(conn):
+            te.apply_callbacks(conn, [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent")
+                                      for number in range(first, first + count)])
+
+    def counted_rows():  # what the planner believes the table holds: -1 before any ANALYZE
+        return conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'item'::regclass").fetchone()[0]
+    add(0, 100)
+    te.checkpoint(conn)
+    assert counted_rows() == -1  # a few pages: left to autovacuum
+    add(100, 5000)
+    te.checkpoint(conn)
+    assert counted_rows() == 5100
+    add(5100, 2000)  # not yet twice the pages
+    te.checkpoint(conn)
+    assert counted_rows() == 5100
+    add(7100, 5000)
+    te.checkpoint(conn)
+    assert counted_rows() == 12100
+    conn.close()
+
+
+@pytest.mark.postgresql
 def test_a_dead_hosts_inbox_copied_to_a_live_host_over_postgresql_counts_each_line_once_even_if_it_returns(
         postgres, monkeypatch, tmp_path):
     monkeypatch.setattr(te, "DB_PATH", postgres.database())

@@ -314,9 +314,11 @@ def fold_rate(store, callbacks):
     for start in range(0, callbacks, per_file):  # as workers that have rotated or exited leave them
         Path(f"{prefix}bench.1.{start + 1}").write_bytes(b"".join(lines[start:start + per_file]))
     conn = te.open_state(store)
-    started = time.perf_counter()
+    started = tidied = time.perf_counter()
     while te.fold_inbox(conn):
-        pass
+        if time.perf_counter() - tidied >= te.CHECKPOINT_INTERVAL_SECONDS:  # as the upkeep thread does
+            te.checkpoint(conn)
+            tidied = time.perf_counter()
     seconds = time.perf_counter() - started
     counted = conn.execute("SELECT sum(value) FROM counter WHERE name = 'twilio_message_callback_total'").fetchone()[0]
     conn.close()
