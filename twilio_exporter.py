@@ -444,7 +444,7 @@ def country_of(number):
             parsed = phonenumbers.parse(number, None) if len(number) <= 40 else None
         except phonenumbers.NumberParseException:
             parsed = None
-        regions = parsed and phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(parsed.country_code)
+        regions = parsed and regions_of.get(str(parsed.country_code))
         region = regions and region_of(phonenumbers.national_significant_number(parsed), regions)
     if region and nanp_area and COUNTRY_PATTERN.fullmatch(region):
         NANP_REGIONS[nanp_area] = region
