@@ -399,7 +399,8 @@ def callback_labels(kind, account, messaging_service, sender, to, to_country):
     return ((account or "unknown") if account_wanted else "", (messaging_service or "none") if service_wanted else "",
             (sender or "unknown") if sender_wanted else "",
             # The country where Twilio names it (calls do), else from the number.
-            (to_country if COUNTRY_PATTERN.fullmatch(to_country) else country_of(to)) if country_wanted else "")
+            (to_country if COUNTRY_PATTERN.fullmatch(to_country) else country_of(to) if len(to) <= 40 else "unknown")
+            if country_wanted else "")
 
 
 @lru_cache(maxsize=None)
@@ -408,95 +409,34 @@ def wanted_labels(kind_name, labels):
     return tuple(name in labels and name in KINDS[kind_name].label_names for name in LABEL_NAMES)
 
 
-# The region of each NANP area code (+1 NPA) seen in a valid number: an area code belongs to one
-# region, so later numbers need not be parsed. At most 1,000 entries.
-NANP_REGIONS = {}
-
-
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def country_of(number):
     """The ISO 3166 alpha-2 code of the country a phone number ("+1 416…", "whatsapp:+44…") is in, or "unknown".
 
-    A number that fits no region's plan goes to its calling code's main country (+44 7700 900… is GB),
-    or, in the NANP, to its area code's region once a valid number has shown it.
+    A number that fits no region's plan goes to its calling code's main country, as phonenumbers says.
     """
     number = number.rpartition(":")[2]
     digits, regions_of = number[1:], calling_codes()
-    e164 = number[:1] == "+" and digits.isascii() and digits.isdigit() and len(digits) <= 15 and digits[0] != "0"
-    if e164:
-        # A calling code of one region is that region, as phonenumbers would say after parsing the
-        # number (its region_code_for_number looks no further); parsing costs some 20 µs. Calling
-        # codes are prefix-free, so the first prefix that is one is the number's.
-        code = digits[:1] if digits[:1] in regions_of else digits[:2] if digits[:2] in regions_of else digits[:3]
-        regions = regions_of.get(code, ()) if len(digits) - len(code) >= 2 else ()  # as parse wants
-        if len(regions) == 1:
+    if number[:1] == "+" and digits.isascii() and digits.isdigit() and len(digits) <= 15 and digits[0] != "0":
+        # A calling code of one region is that region, as parsing the number would say; calling codes
+        # are prefix-free, so the first prefix that is one is the number's.
+        code = next((digits[:size] for size in (1, 2, 3) if digits[:size] in regions_of), "")
+        regions = regions_of.get(code, ())
+        if len(regions) == 1 and len(digits) - len(code) >= 2:  # parse wants two national digits
             return regions[0] if COUNTRY_PATTERN.fullmatch(regions[0]) else "unknown"
-    nanp_area = e164 and len(digits) == 11 and digits[0] == "1" and digits[1:4]
-    if nanp_area in NANP_REGIONS:
-        return NANP_REGIONS[nanp_area]
-    national = e164 and regions and digits[len(code):]
-    if national and national[0] != "0" and not number_plan(regions[0]).national_prefix.match(national):
-        # What parse makes of a plain E.164 number, without its 12 µs of normalising. It would strip
-        # a national prefix ("+1 1 415…") or flag a leading 0 (Italy's): those numbers go its way.
-        region = region_of(national, regions)
-    else:
-        try:
-            parsed = phonenumbers.parse(number, None) if len(number) <= 40 else None
-        except phonenumbers.NumberParseException:
-            parsed = None
-        regions = parsed and regions_of.get(str(parsed.country_code))
-        region = regions and region_of(phonenumbers.national_significant_number(parsed), regions)
-    if region and nanp_area and COUNTRY_PATTERN.fullmatch(region):
-        NANP_REGIONS[nanp_area] = region
-    region = region or (regions and regions[0])  # else the calling code's main country, as phonenumbers says
-    return region if region and COUNTRY_PATTERN.fullmatch(region) else "unknown"
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return "unknown"
+    region = (phonenumbers.region_code_for_number(parsed)
+              or phonenumbers.region_code_for_country_code(parsed.country_code))
+    return region if COUNTRY_PATTERN.fullmatch(region) and region != "ZZ" else "unknown"
 
 
 @lru_cache(maxsize=None)
 def calling_codes():
     """phonenumbers' regions of each calling code, by the code's digits: {"44": ("GB", "GG", "IM", "JE"), …}."""
     return {str(code): tuple(regions) for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()}
-
-
-class NumberPlan(NamedTuple):
-    national_prefix: re.Pattern  # what parse strips from a national number ("0" in GB); a pattern matching nothing
-    leading_digits: object       # None, or the pattern of the national numbers that are the region's, of any type
-    general: tuple               # (lengths, pattern) that every number of the region fits, or None
-    types: tuple                 # (lengths, pattern) of each type of number: mobile and fixed line first
-
-
-@lru_cache(maxsize=None)
-def number_plan(region):
-    """A region's numbering plan from phonenumbers' metadata, compiled once."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
-    descs = () if metadata is None else (
-        metadata.general_desc, None if metadata.same_mobile_and_fixed_line_pattern else metadata.mobile,
-        metadata.fixed_line, metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
-        metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail)
-    patterns = [desc and desc.national_number_pattern and (set(desc.possible_length),
-                                                           re.compile(desc.national_number_pattern)) for desc in descs]
-    return NumberPlan(re.compile(metadata and metadata.national_prefix_for_parsing or "(?!)"),
-                      metadata and metadata.leading_digits and re.compile(metadata.leading_digits),
-                      patterns[0] if patterns else None, tuple(filter(None, patterns[1:])))
-
-
-def region_of(national, regions):
-    """The first of a calling code's regions whose plan has this national number, or None.
-
-    As phonenumbers' region_code_for_number, which looks for the number's type in each plan from the
-    rarest (premium rate) to the commonest (fixed line, mobile): some 7 µs for a British mobile.
-    Any type will do, so this tries the common ones first.
-    """
-    def fits(lengths, pattern):  # as phonenumbers' _is_number_matching_desc
-        return (not lengths or len(national) in lengths) and pattern.fullmatch(national)
-    for region in regions:
-        plan = number_plan(region)
-        if plan.leading_digits:  # all of these numbers are the region's, and no others
-            if plan.leading_digits.match(national):
-                return region
-        elif plan.general and fits(*plan.general) and any(fits(*pattern) for pattern in plan.types):
-            return region
-    return None
 
 
 # --- state ---
