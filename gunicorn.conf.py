@@ -75,7 +75,7 @@ def post_worker_init(worker):
     """Start the worker's upkeep at once: the inboxes move in, and the account is polled, before any request."""
     exporter = sys.modules.get("twilio_exporter")
     if exporter is not None and worker.wsgi is exporter.app:
-        exporter.start_upkeep()
+        exporter.store().start()
 
 
 def child_exit(server, worker):

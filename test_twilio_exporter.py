@@ -48,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "test-token-primary"
 ACCOUNT = "AC" + "a" * 32
 FORM = "application/x-www-form-urlencoded"
+STARTED_NS = time.time_ns()  # when the tests' inbox files were made, unless a test says otherwise
 
 
 # --- helpers ---
@@ -81,14 +82,22 @@ def state(tmp_path, monkeypatch, store, request):
     """A fresh store (a state file, or a database) and one auth token for every in-process test."""
     forget_the_metrics_of_dead_processes()
     if store == "postgres":
-        monkeypatch.setattr(te, "DB_PATH", request.getfixturevalue("postgres").database())
-        monkeypatch.setattr(te, "INBOX_DIR", str(tmp_path))
+        use_store(monkeypatch, request.getfixturevalue("postgres").database(), str(tmp_path))
     else:
-        monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "state.sqlite3"))
+        use_store(monkeypatch, str(tmp_path / "state.sqlite3"))
     monkeypatch.setattr(te, "AUTH_TOKENS", (TOKEN,))
     monkeypatch.setattr(te, "PUBLIC_URL", "")
     yield tmp_path / "state.sqlite3"
-    te._state.upkeep = None  # this test's upkeep thread starts no job after it, whatever the next test sets
+    te.store().close()  # its upkeep thread starts no job after this test
+
+
+def use_store(monkeypatch, target, inbox_dir=""):
+    """Make a new Store the process's, as a worker's start does; the one before is closed."""
+    before = te._store
+    monkeypatch.setattr(te, "_store", te.make_store(target, inbox_dir))
+    if before is not None:
+        before.close()
+    return te._store
 
 
 class Postgres:
@@ -199,8 +208,8 @@ def clean_env(**settings):
 
 def record(kind, sid, status, now):
     """Record one callback at a chosen time, as moving it in from an inbox would."""
-    with te.state() as conn, te.transaction(conn):
-        te.apply_callbacks(conn, [te.new_callback(now, kind, sid, status)])
+    with te.store().connection() as conn, te.store().transaction(conn):
+        te.apply_callbacks(te.store(), conn, [te.new_callback(now, kind, sid, status)])
 
 
 def parse_metrics(text):
@@ -264,7 +273,7 @@ def test_health_answers_ok_json_and_head_answers_with_no_body():
 
 def test_health_of_a_fresh_exporter_says_what_it_runs_with_and_tracks_nothing(monkeypatch, state):
     assert json.loads(call("/health")[2]) == {
-        "status": "ok", "signatures": "checked", "store": {"name": te.DB_PATH, "up": True},
+        "status": "ok", "signatures": "checked", "store": {"name": te.store().target, "up": True},
         "inbox": {"folder": str(state.parent), "backlog_bytes": 0, "backlog_seconds": 0,
                   "limit_bytes": te.INBOX_LIMIT},
         "retention_seconds": te.RETENTION_SECONDS, "tracked_messages": 0, "tracked_calls": 0, "labels": {}}
@@ -301,7 +310,7 @@ def test_a_store_that_can_be_read_but_not_written_is_down_for_health_and_metrics
             assert not any(name.startswith("twilio_message_") for name, _ in samples)
     finally:
         writer.execute("ROLLBACK")
-    assert json.loads(call("/health")[2])["store"] == {"name": te.DB_PATH, "up": True}
+    assert json.loads(call("/health")[2])["store"] == {"name": te.store().target, "up": True}
     assert value(scrape(), "twilio_exporter_store_up") == 1
 
 
@@ -315,7 +324,7 @@ def private_listener(monkeypatch, port="9464"):
 def test_health_on_the_public_listener_says_ok_and_nothing_more(monkeypatch):
     public, private = private_listener(monkeypatch)
     assert call("/health", environ=public)[::2] == (200, b'{"status": "ok"}\n')
-    assert json.loads(call("/health", environ=private)[2])["store"]["name"] == te.DB_PATH
+    assert json.loads(call("/health", environ=private)[2])["store"]["name"] == te.store().target
 
 
 def test_with_a_private_listener_metrics_are_served_there_only_and_webhooks_on_the_public_one_only(monkeypatch):
@@ -353,7 +362,7 @@ def test_a_broken_state_file_keeps_webhooks_and_health_at_200_and_only_the_priva
 def test_an_inbox_that_cannot_take_a_line_answers_503_naming_it_only_on_the_private_listener_and_in_the_log(
         monkeypatch, state, caplog):
     public, private = private_listener(monkeypatch)
-    monkeypatch.setattr(te, "INBOX_DIR", str(state.parent / "missing"))
+    use_store(monkeypatch, str(state), str(state.parent / "missing"))
     for environ in (public, private):
         code, _, body = call("/health", environ=environ)
         assert code == 503 and json.loads(body)["status"] == "unavailable"
@@ -513,7 +522,7 @@ def test_a_corrupt_state_file_keeps_webhooks_at_200_and_once_moved_aside_a_fresh
 
 
 def test_a_state_file_that_cannot_be_created_answers_503_and_recovers_once_it_can(monkeypatch, tmp_path):
-    monkeypatch.setattr(te, "DB_PATH", str(tmp_path / "not-yet" / "state.sqlite3"))
+    use_store(monkeypatch, str(tmp_path / "not-yet" / "state.sqlite3"))
     assert message(sid("SM", 45), "sent") == 503  # its inbox goes beside it
     code, _, body = call("/health")
     assert code == 503 and b"No such file or directory" in body and b"not-yet" in body
@@ -522,24 +531,24 @@ def test_a_state_file_that_cannot_be_created_answers_503_and_recovers_once_it_ca
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
 
 
-def test_a_failing_checkpoint_is_logged_once_and_its_recovery_too(monkeypatch, caplog):
+def test_a_failing_tidy_up_is_logged_once_and_its_recovery_too(monkeypatch, caplog):
     failing = threading.Event()
-    original = te.checkpoint
+    original = te.tidy
 
-    def checkpoint(conn):
+    def tidy(store, conn):
         if failing.is_set():
             raise sqlite3.OperationalError("disk I/O error")
-        return original(conn)
-    monkeypatch.setattr(te, "checkpoint", checkpoint)
-    monkeypatch.setattr(te, "CHECKPOINT_INTERVAL_SECONDS", 0.01)
+        return original(store, conn)
+    monkeypatch.setattr(te, "tidy", tidy)
+    monkeypatch.setattr(te, "TIDY_INTERVAL_SECONDS", 0.01)
     monkeypatch.setattr(te, "FAILURE_RETRY_SECONDS", 0)
     failing.set()
     assert call("/health")[0] == 200  # starts the worker's upkeep
-    wait_for(lambda: f"{te.DB_PATH}: checkpoint failed" in caplog.text)
+    wait_for(lambda: f"{te.store().target}: tidying failed" in caplog.text)
     time.sleep(0.1)
     failing.clear()
-    wait_for(lambda: f"{te.DB_PATH}: checkpoint works again" in caplog.text)
-    assert caplog.text.count(f"{te.DB_PATH}: checkpoint failed, retrying every 0.01 s: disk I/O error") == 1
+    wait_for(lambda: f"{te.store().target}: tidying works again" in caplog.text)
+    assert caplog.text.count(f"{te.store().target}: tidying failed, retrying every 0.01 s: disk I/O error") == 1
     assert "twilio_exporter_store_up 1.0" in call("/metrics")[2].decode()  # the store itself was up throughout
 
 
@@ -576,8 +585,7 @@ def own_postgres():
 @pytest.mark.server
 def test_postgresql_stopped_keeps_webhooks_at_200_and_what_they_took_is_counted_once_it_is_back(
         own_postgres, monkeypatch, tmp_path, caplog):
-    monkeypatch.setattr(te, "DB_PATH", own_postgres.database())
-    monkeypatch.setattr(te, "INBOX_DIR", str(tmp_path))
+    use_store(monkeypatch, own_postgres.database(), str(tmp_path))
     assert message(sid("SM", 1900), "queued") == 200
     assert value(scrape(), "twilio_message_callback_total", status="queued") == 1
     own_postgres.stop()
@@ -593,7 +601,7 @@ def test_postgresql_stopped_keeps_webhooks_at_200_and_what_they_took_is_counted_
     assert value(samples, "twilio_message_callback_total", status="sent") == 10
     assert value(samples, "twilio_message_status_gauge", status="sent") == 10
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 5
-    assert "secret-password" in te.DB_PATH and "secret-password" not in body.decode() + caplog.text
+    assert "secret-password" in te.store().target and "secret-password" not in body.decode() + caplog.text
 
 
 def test_past_the_inbox_limit_webhooks_and_health_answer_503_until_the_store_takes_the_backlog_in(
@@ -617,23 +625,23 @@ def test_past_the_inbox_limit_webhooks_and_health_answer_503_until_the_store_tak
 
 def test_waiting_out_the_lock_while_other_workers_move_the_inboxes_in_is_no_failure_and_a_held_lock_is(
         state, monkeypatch):
-    conn, real = te.open_state(str(state)), te.move_inboxes_in
+    conn, real = te.store().open(), te.move_inboxes_in
 
-    def locked_out_while_another_worker_folds(conn, prefix):
-        other = te.open_state(conn.target)
-        real(other, prefix)  # another worker's fold takes this worker's line too
+    def locked_out_while_another_worker_folds(store, conn):
+        other = store.open()
+        real(store, other)  # another worker's fold takes this worker's line too
         other.close()
         raise sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(te, "move_inboxes_in", locked_out_while_another_worker_folds)
     dead_workers_inbox(inbox_line(sid("SM", 1800), "sent"))
-    assert te.fold_inbox(conn) == 0
+    assert te.fold_inbox(te.store(), conn) == 0
 
-    def locked_out(conn, prefix):
+    def locked_out(store, conn):
         raise sqlite3.OperationalError("database is locked")
     monkeypatch.setattr(te, "move_inboxes_in", locked_out)
     dead_workers_inbox(inbox_line(sid("SM", 1801), "sent"), name="99999.2")
     with pytest.raises(sqlite3.OperationalError, match="database is locked"):
-        te.fold_inbox(conn)  # nothing moved meanwhile: the lock is held by something else
+        te.fold_inbox(te.store(), conn)  # nothing moved meanwhile: the lock is held by something else
     conn.close()
     monkeypatch.setattr(te, "move_inboxes_in", real)
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
@@ -643,10 +651,10 @@ def test_a_store_on_a_full_disk_keeps_webhooks_at_200_and_each_callback_is_count
         monkeypatch, caplog):
     full, original = threading.Event(), te.apply_callbacks
 
-    def apply_callbacks(conn, callbacks):
+    def apply_callbacks(store, conn, callbacks):
         if full.is_set():
             raise sqlite3.OperationalError("database or disk is full")  # SQLite's own answer
-        original(conn, callbacks)
+        original(store, conn, callbacks)
     monkeypatch.setattr(te, "apply_callbacks", apply_callbacks)
     assert message(sid("SM", 199), "sent") == 200
     full.set()
@@ -670,12 +678,14 @@ def test_callbacks_from_many_threads_are_each_counted_once():
 
 def inbox_files():
     """The inbox files of the store of the test."""
-    return sorted(Path(os.path.dirname(te.inbox_prefix())) / name for name in te.inbox_files(te.inbox_prefix()))
+    return sorted(Path(os.path.dirname(te.store().inbox.prefix)) / name for name in te.store().inbox.files())
 
 
 def dead_workers_inbox(*lines, name="99999.1"):
-    """An inbox file as a worker killed after writing these lines leaves it: unlocked."""
-    path = Path(te.inbox_prefix() + name)
+    """An inbox file as a worker killed after writing these lines leaves it: unlocked, and made now unless named so."""
+    if name.count(".") < 2:
+        name = f"deadhost.{name}.{STARTED_NS}"
+    path = Path(te.store().inbox.prefix + name)
     # Whole or not at all: an upkeep thread that found it empty would take it as done and remove it.
     path.with_name(path.name + ".new").write_bytes(b"".join(lines))
     path.with_name(path.name + ".new").rename(path)
@@ -765,17 +775,17 @@ def test_no_single_line_can_stop_the_lines_around_it_being_counted(state, fields
 
 def test_a_line_cut_short_by_a_full_disk_answers_503_and_never_spoils_the_next_one(state, caplog):
     assert message(sid("SM", 760), "sent") == 200
-    inbox = te._inbox.file
+    inbox = te.store().inbox.file
 
     class CutShort:
         def write(self, line):
             return inbox.write(line[:20])
-    te._inbox.file = CutShort()
+    te.store().inbox.file = CutShort()
     try:
         code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 761), "MessageStatus": "sent"})
     finally:
-        te._inbox.file = inbox
-    assert code == 503 and f"inbox {te._inbox.path}: disk full: 20 of".encode() in body
+        te.store().inbox.file = inbox
+    assert code == 503 and f"inbox {te.store().inbox.path}: disk full: 20 of".encode() in body
     assert message(sid("SM", 761), "sent") == 200  # Twilio's retry
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 2
@@ -802,10 +812,10 @@ def test_a_bug_while_moving_in_is_logged_with_its_traceback_and_the_backlog_wait
         monkeypatch, caplog):
     buggy, original = threading.Event(), te.apply_callbacks
 
-    def apply_callbacks(conn, callbacks):
+    def apply_callbacks(store, conn, callbacks):
         if buggy.is_set():
             raise RuntimeError("boom")
-        original(conn, callbacks)
+        original(store, conn, callbacks)
     monkeypatch.setattr(te, "apply_callbacks", apply_callbacks)
     buggy.set()
     assert message(sid("SM", 770), "sent") == 200
@@ -824,8 +834,8 @@ def test_one_move_reads_at_most_fold_bytes_across_all_the_inbox_files(state, mon
     monkeypatch.setattr(te, "FOLD_BYTES", len(b"".join(lines[:10])) + 10)
     for file in range(3):
         dead_workers_inbox(*lines[10 * file:10 * file + 10], name=f"99999.{file}")
-    conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
-    assert te.fold_inbox(conn) == te.FOLD_BYTES  # the first file, and 10 bytes of the second: no line
+    conn = te.store().open()  # a connection of its own: no upkeep thread folds meanwhile
+    assert te.fold_inbox(te.store(), conn) == te.FOLD_BYTES  # the first file, and 10 bytes of the second: no line
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (10,)
     conn.close()
     # a scrape moves one more FOLD_BYTES, the upkeep thread the rest: none is lost
@@ -851,7 +861,7 @@ def test_inbox_files_are_replaced_as_they_fill_and_removed_once_moved_in(state, 
     assert len(seen) >= 40 * len(inbox_line(sid("SM", 710), "sent")) // 500  # a new file each 500 bytes
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 41
     # Each file is removed once read to its end and let go by its worker; the worker's own stays.
-    assert inbox_files() == [Path(te._inbox.path)]
+    assert inbox_files() == [Path(te.store().inbox.path)]
     assert not dead.exists()
     assert message(sid("SM", 750), "sent") == 200
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 42
@@ -862,14 +872,14 @@ def test_a_removed_inbox_files_name_is_remembered_a_week_so_a_copy_brought_back_
     dead = dead_workers_inbox(line)
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
     assert not dead.exists()
-    with te.state() as conn:
-        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS - 60)  # a minute short of a week later
+    with te.store().connection() as conn:
+        te.prune(te.store(), conn, time.time() + te.INBOX_MEMORY_SECONDS - 60)  # a minute short of a week later
     dead_workers_inbox(line)  # a backup of it restored
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 1
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0  # not even read
-    with te.state() as conn:
-        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS + 60)
+    with te.store().connection() as conn:
+        te.prune(te.store(), conn, time.time() + te.INBOX_MEMORY_SECONDS + 60)
         assert conn.execute("SELECT count(*) FROM inbox WHERE name = ?", (dead.name,)).fetchone() == (0,)
 
 
@@ -925,7 +935,7 @@ for at in range(1, 40):
 
 def test_a_process_that_used_the_store_exits_without_waiting_for_its_upkeep_thread(tmp_path):
     (tmp_path / "metrics").mkdir()
-    script = "import twilio_exporter as te\nwith te.state():\n    pass\nprint('done')\n"
+    script = "import twilio_exporter as te\nwith te.store().connection():\n    pass\nprint('done')\n"
     result = subprocess.run([sys.executable, "-c", script], cwd=HERE, capture_output=True, text=True, timeout=30,
                             env=clean_env(TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"),
                                           PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics")))
@@ -967,8 +977,8 @@ def call_raw(request, body):
 
 def counter_table():
     """Every count the state file holds."""
-    with te.state() as conn:
-        te.fold_inbox(conn)
+    with te.store().connection() as conn:
+        te.fold_inbox(te.store(), conn)
         return conn.execute("SELECT name, label, value FROM counter ORDER BY name, label").fetchall()
 
 
@@ -1331,16 +1341,16 @@ def test_a_get_on_the_events_endpoint_gets_405():
 def test_a_batch_that_cannot_be_written_gets_503_and_its_retry_counts_each_event_once(monkeypatch):
     batch = [message_event(sid("SM", 977), "sent"), message_event(sid("SM", 978), "sent")]
     assert signed_events([message_event(sid("SM", 979), "sent")])[0] == 200
-    inbox = te._inbox.file
+    inbox = te.store().inbox.file
 
     class CutShort:
         def write(self, lines):
             return inbox.write(lines[:len(lines) // 2 + 10])  # the first event whole, the second cut short
-    te._inbox.file = CutShort()
+    te.store().inbox.file = CutShort()
     try:
         assert signed_events(batch)[0] == 503
     finally:
-        te._inbox.file = inbox
+        te.store().inbox.file = inbox
     assert signed_events(batch)[0] == 200  # Twilio's retry of the whole batch
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 3
@@ -1575,8 +1585,8 @@ def test_delivery_time_runs_from_the_first_callback_to_delivered():
 @pytest.mark.stores
 def test_one_move_of_many_callbacks_adds_each_to_the_gauges_and_the_histograms():
     now, message, call = time.time(), te.KINDS["message"], te.KINDS["call"]
-    with te.state() as conn, te.transaction(conn):  # one transaction, as a fold of one inbox would
-        te.apply_callbacks(conn, [
+    with te.store().connection() as conn, te.store().transaction(conn):  # one transaction, as a fold of one inbox would
+        te.apply_callbacks(te.store(), conn, [
             te.new_callback(now, message, sid("SM", 30), "sent"),
             te.new_callback(now, message, sid("SM", 31), "sent"),
             te.new_callback(now + 0.25, message, sid("SM", 30), "delivered"),  # under a second
@@ -1604,8 +1614,8 @@ def test_pruning_forgets_old_messages_and_the_gauge_drops_them(monkeypatch):
     now = time.time()  # the worker prunes too, by the clock: these expire only at the time given below
     record(te.KINDS["message"], sid("SM", 27), "sent", now - 100)
     record(te.KINDS["message"], sid("SM", 28), "sent", now)
-    with te.state() as conn:
-        assert te.prune(conn, now - 100 + te.RETENTION_SECONDS + 1) == 1
+    with te.store().connection() as conn:
+        assert te.prune(te.store(), conn, now - 100 + te.RETENTION_SECONDS + 1) == 1
         assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
     samples = scrape()
     assert value(samples, "twilio_message_status_gauge", status="sent") == 1
@@ -1620,14 +1630,14 @@ def checkpoint_fully(conn):
 def test_pruning_gives_the_space_back_so_the_file_stays_bounded(state):
     kind, now = te.KINDS["message"], time.time()
     later = now + te.RETENTION_SECONDS + 1  # when all have expired; the worker's own pruning goes by the clock
-    with te.state() as conn:
-        with te.transaction(conn):
-            te.apply_callbacks(conn, [te.new_callback(now, kind, sid("SM", number), "sent") for number in range(3000)])
+    with te.store().connection() as conn:
+        with te.store().transaction(conn):
+            te.apply_callbacks(te.store(), conn, [te.new_callback(now, kind, sid("SM", number), "sent") for number in range(3000)])
         checkpoint_fully(conn)
         full = state.stat().st_size
-        assert te.prune(conn, later) == te.PRUNE_BATCH
-        assert te.prune(conn, later) == 3000 - te.PRUNE_BATCH
-        assert te.prune(conn, later) == 0
+        assert te.prune(te.store(), conn, later) == te.PRUNE_BATCH
+        assert te.prune(te.store(), conn, later) == 3000 - te.PRUNE_BATCH
+        assert te.prune(te.store(), conn, later) == 0
         checkpoint_fully(conn)
         assert conn.execute("PRAGMA freelist_count").fetchone() == (0,)
     assert state.stat().st_size < full / 4
@@ -1647,11 +1657,11 @@ def test_pruning_runs_by_itself_again_every_interval_and_logs_what_it_forgot(mon
 
 def test_pruning_goes_on_at_once_while_whole_batches_expire_then_waits_its_interval(monkeypatch):
     monkeypatch.setattr(te, "PRUNE_BATCH", 2)
-    conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread prunes meanwhile
-    with te.transaction(conn):
-        te.apply_callbacks(conn, [te.new_callback(time.time() - te.RETENTION_SECONDS - 60, te.KINDS["message"],
+    conn = te.store().open()  # a connection of its own: no upkeep thread prunes meanwhile
+    with te.store().transaction(conn):
+        te.apply_callbacks(te.store(), conn, [te.new_callback(time.time() - te.RETENTION_SECONDS - 60, te.KINDS["message"],
                                                   sid("SM", 34 + number), "sent") for number in range(3)])
-    assert [te.prune_expired(conn) for _ in range(3)] == [0, te.PRUNE_INTERVAL_SECONDS, te.PRUNE_INTERVAL_SECONDS]
+    assert [te.prune_expired(te.store(), conn) for _ in range(3)] == [0, te.PRUNE_INTERVAL_SECONDS, te.PRUNE_INTERVAL_SECONDS]
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (0,)
     conn.close()
 
@@ -1666,42 +1676,44 @@ def test_the_backlog_is_the_bytes_past_each_files_read_position_and_the_age_of_t
     # An event's own time may be older than its arrival: then the file's, from its name, is the line's age.
     dead_workers_inbox(line(4, 500), name=f"99998.1.{int((now - 150) * 1e9)}")
     whole = dead_workers_inbox(done, name="99997.1")
-    offsets = {partly.name: len(read), whole.name: len(done)}  # the third file the store has not seen
-    total, age = te.inbox_backlog(offsets)
+    inbox = te.store().inbox
+    inbox.offsets = {partly.name: len(read), whole.name: len(done)}  # the third file the store has not seen
+    total, age = inbox.measure()
     assert total == len(unread) + len(line(4, 500))
     assert 150 <= age < 151
-    assert te.inbox_backlog(offsets, age=False)[0] == total
-    assert te.inbox_backlog(te.inbox_files(te.inbox_prefix())) == (0, 0)  # every file read to its end
+    assert inbox.measure(age=False)[0] == total
+    inbox.offsets = inbox.files()
+    assert inbox.measure() == (0, 0)  # every file read to its end
 
 
 def test_a_fold_with_nothing_new_takes_no_write_lock_and_removes_a_moved_in_file_brought_back(monkeypatch, caplog):
     caplog.set_level("DEBUG", logger="twilio_exporter")
     line = inbox_line(sid("SM", 41), "sent")
     path = dead_workers_inbox(line)
-    conn = te.open_state(te.DB_PATH)
-    te.fold_inbox(conn)  # moved in, and removed: its worker is gone
+    conn = te.store().open()
+    te.fold_inbox(te.store(), conn)  # moved in, and removed: its worker is gone
     assert not path.exists()
     dead_workers_inbox(line)  # a copy brought back, from a backup say
-    holder = te.open_state(te.DB_PATH)
-    holder.begin()  # another worker's move, holding the write lock
+    holder = te.store().open()
+    te.store().begin(holder)  # another worker's move, holding the write lock
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)
     try:
-        assert te.fold_inbox(conn) == 0
+        assert te.fold_inbox(te.store(), conn) == 0
         assert not path.exists()
         assert "waited out the lock" not in caplog.text
     finally:
         holder.rollback()
         holder.close()
     # listed just before another worker's fold removed it
-    monkeypatch.setattr(te, "inbox_files", lambda prefix: {path.name: len(line)})
-    assert te.fold_inbox(conn) == 0
+    monkeypatch.setattr(te.store().inbox, "files", lambda: {path.name: len(line)})
+    assert te.fold_inbox(te.store(), conn) == 0
     assert conn.execute("SELECT value FROM counter WHERE name = 'twilio_message_callback_total'").fetchall() == [(1,)]
     conn.close()
 
 
 def pace_file():
     """The file that paces the folds of this host's workers."""
-    return Path(te.inbox_prefix() + "pace")
+    return Path(te.store().inbox.prefix + "pace")
 
 
 def test_moving_in_goes_on_at_once_while_each_fold_is_full_then_waits_its_interval_and_longer_when_idle(
@@ -1713,65 +1725,65 @@ def test_moving_in_goes_on_at_once_while_each_fold_is_full_then_waits_its_interv
     dead_workers_inbox(*lines)
     monkeypatch.setattr(te, "FOLD_BYTES", 2 * len(lines[0]))
     monkeypatch.setattr(te, "FOLD_INTERVAL_SECONDS", 5)  # far longer than a slow machine takes between two calls
-    conn = te.open_state(te.DB_PATH)  # a connection of its own: no upkeep thread folds meanwhile
-    assert [te.fold_for_upkeep(conn) for _ in range(3)] == [0, 0, te.FOLD_INTERVAL_SECONDS]
+    conn = te.store().open()  # a connection of its own: no upkeep thread folds meanwhile
+    assert [te.fold_for_upkeep(te.store(), conn) for _ in range(3)] == [0, 0, te.FOLD_INTERVAL_SECONDS]
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (5,)
-    assert 0 < te.fold_for_upkeep(conn) <= te.FOLD_INTERVAL_SECONDS  # caught up just now: not due yet
+    assert 0 < te.fold_for_upkeep(te.store(), conn) <= te.FOLD_INTERVAL_SECONDS  # caught up just now: not due yet
     os.utime(pace_file(), (time.time() - 60, time.time() - 60))  # the interval over
-    assert te.fold_for_upkeep(conn) == te.FOLD_IDLE_SECONDS
+    assert te.fold_for_upkeep(te.store(), conn) == te.FOLD_IDLE_SECONDS
     conn.close()
 
 
 def test_the_workers_of_a_host_fold_in_turn_once_an_interval_and_the_others_keep_their_read_positions_fresh(
         monkeypatch):
     monkeypatch.setattr(te, "FOLD_INTERVAL_SECONDS", 5)  # far longer than a slow machine takes between two calls
-    first, second = te.open_state(te.DB_PATH), te.open_state(te.DB_PATH)  # two workers' upkeep threads
+    first, second = te.store().open(), te.store().open()  # two workers' upkeep threads
     dead_workers_inbox(inbox_line(sid("SM", 61), "sent"), name="99999.1")
-    assert te.fold_for_upkeep(first) == te.FOLD_INTERVAL_SECONDS
+    assert te.fold_for_upkeep(te.store(), first) == te.FOLD_INTERVAL_SECONDS
     later = dead_workers_inbox(inbox_line(sid("SM", 62), "sent"), name="99999.2")
-    monkeypatch.setattr(te._inbox, "offsets", {"99999.1": 0})  # stale: that file is moved in and removed
+    monkeypatch.setattr(te.store().inbox, "offsets", {"99999.1": 0})  # stale: that file is moved in and removed
     # The first caught up just now: the second waits for the interval's end, and moves nothing in.
-    assert 0 < te.fold_for_upkeep(second) <= te.FOLD_INTERVAL_SECONDS
+    assert 0 < te.fold_for_upkeep(te.store(), second) <= te.FOLD_INTERVAL_SECONDS
     assert second.execute("SELECT count(*) FROM item").fetchone() == (1,)
-    assert te._inbox.offsets == {}  # read afresh: no file listed that the store has a read position for
+    assert te.store().inbox.offsets == {}  # read afresh: no file listed that the store has a read position for
     os.utime(pace_file(), (time.time() - 2, time.time() - 2))
-    assert 2 < te.fold_for_upkeep(second) <= 3  # the rest of the interval
+    assert 2 < te.fold_for_upkeep(te.store(), second) <= 3  # the rest of the interval
     os.utime(pace_file(), (time.time() - 60, time.time() - 60))
     with open(pace_file(), "ab") as folding:  # due, but another worker folds now: it moves these lines too
         fcntl.flock(folding, fcntl.LOCK_EX)
-        assert te.fold_for_upkeep(second) == te.FOLD_INTERVAL_SECONDS
+        assert te.fold_for_upkeep(te.store(), second) == te.FOLD_INTERVAL_SECONDS
         assert second.execute("SELECT count(*) FROM item").fetchone() == (1,)
-    assert te.fold_for_upkeep(second) == te.FOLD_INTERVAL_SECONDS  # due, and free: it folds
+    assert te.fold_for_upkeep(te.store(), second) == te.FOLD_INTERVAL_SECONDS  # due, and free: it folds
     assert second.execute("SELECT count(*) FROM item").fetchone() == (2,)
     assert not later.exists()
-    monkeypatch.setattr(te._inbox, "offsets", {})
+    monkeypatch.setattr(te.store().inbox, "offsets", {})
     partly = dead_workers_inbox(inbox_line(sid("SM", 63), "sent"), name="99999.3")
-    with te.transaction(first):  # the store has read it part of the way
+    with te.store().transaction(first):  # the store has read it part of the way
         first.execute('INSERT INTO inbox (name, "offset") VALUES (?, 10)', (partly.name,))
-    assert 0 < te.fold_for_upkeep(first) <= te.FOLD_INTERVAL_SECONDS
-    assert te._inbox.offsets == {partly.name: 10}
+    assert 0 < te.fold_for_upkeep(te.store(), first) <= te.FOLD_INTERVAL_SECONDS
+    assert te.store().inbox.offsets == {partly.name: 10}
     first.close()
     second.close()
 
 
 def test_a_pace_file_touched_in_the_future_a_clock_stepped_back_never_holds_the_folds_back():
-    conn = te.open_state(te.DB_PATH)
-    te.fold_for_upkeep(conn)
+    conn = te.store().open()
+    te.fold_for_upkeep(te.store(), conn)
     os.utime(pace_file(), (time.time() + 3600, time.time() + 3600))  # written to, in the future
     dead_workers_inbox(inbox_line(sid("SM", 64), "sent"))
-    assert te.fold_for_upkeep(conn) == te.FOLD_INTERVAL_SECONDS
+    assert te.fold_for_upkeep(te.store(), conn) == te.FOLD_INTERVAL_SECONDS
     assert conn.execute("SELECT count(*) FROM item").fetchone() == (1,)
     conn.close()
 
 
 def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, caplog):
-    def broken(conn, now):
+    def broken(store, conn, now):
         raise sqlite3.OperationalError("disk I/O error")
     monkeypatch.setattr(te, "prune", broken)
     monkeypatch.setattr(te, "PRUNE_INTERVAL_SECONDS", 0.05)
     monkeypatch.setattr(te, "FAILURE_RETRY_SECONDS", 0)
     assert message(sid("SM", 32), "sent") == 200
-    failed = f"{te.DB_PATH}: pruning failed, retrying every 0.05 s: disk I/O error"
+    failed = f"{te.store().target}: pruning failed, retrying every 0.05 s: disk I/O error"
     wait_for(lambda: failed in caplog.text)
     time.sleep(0.3)
     assert caplog.text.count(failed) == 1
@@ -1779,39 +1791,38 @@ def test_a_failed_prune_is_logged_once_and_never_fails_a_callback(monkeypatch, c
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
 
 
-def test_an_upkeep_thread_starts_no_job_once_its_store_is_no_longer_the_one_configured(monkeypatch):
+def test_an_upkeep_thread_starts_no_job_once_its_store_is_closed(monkeypatch):
     ran = []
 
-    def fold_then_the_store_changes(conn):
+    def fold_then_the_store_closes(store, conn):
         ran.append("fold")
-        te._state.upkeep = None  # what configuring another store does, while this thread is mid-round
+        store.closed = True  # what closing the store does, while this thread is mid-round
         return 0
-    monkeypatch.setattr(te, "fold_for_upkeep", fold_then_the_store_changes)
-    for job in ("prune_expired", "checkpoint", "poll_when_due"):  # a poll would run on the new store's settings
-        monkeypatch.setattr(te, job, lambda conn, job=job: ran.append(job) or 0)
-    te._state.upkeep = key = (os.getpid(), te.DB_PATH)
-    te.upkeep_forever(key)  # in this thread: it returns when it sees the change
+    monkeypatch.setattr(te, "fold_for_upkeep", fold_then_the_store_closes)
+    for job in ("prune_expired", "tidy", "poll_when_due"):
+        monkeypatch.setattr(te, job, lambda store, conn, job=job: ran.append(job) or 0)
+    te.upkeep_forever(te.store())  # in this thread: it returns when it sees the store closed
     assert ran == ["fold"]
 
 
 def test_an_upkeep_thread_runs_each_job_again_only_when_it_asks_logs_no_recovery_without_a_failure_and_closes(
         monkeypatch, caplog):
-    ran, opened, open_state = [], [], te.open_state
-    monkeypatch.setattr(te, "open_state", lambda target: opened.append(open_state(target)) or opened[-1])
+    store, ran, opened = te.store(), [], []
+    open_connection = store.open
+    monkeypatch.setattr(store, "open", lambda: opened.append(open_connection()) or opened[-1])
 
     def job(name, wait):
-        def run(conn):
+        def run(store, conn):
             ran.append(name)
             if ran.count("fold") == 5:
-                te._state.upkeep = None  # the loop returns before its next job
+                store.closed = True  # the loop returns before its next job
             return wait
         return run
     monkeypatch.setattr(te, "fold_for_upkeep", job("fold", 0.02))  # a backlog: again soon
-    for name in ("prune_expired", "checkpoint", "poll_when_due"):
+    for name in ("prune_expired", "tidy", "poll_when_due"):
         monkeypatch.setattr(te, name, job(name, 60))  # not again for a minute
-    te._state.upkeep = key = (os.getpid(), te.DB_PATH)
-    te.upkeep_forever(key)
-    assert ran == ["fold", "prune_expired", "checkpoint", "poll_when_due", "fold", "fold", "fold", "fold"]
+    te.upkeep_forever(store)
+    assert ran == ["fold", "prune_expired", "tidy", "poll_when_due", "fold", "fold", "fold", "fold"]
     assert "works again" not in caplog.text
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         opened[0].execute("SELECT 1")  # its connection, closed as it returned
@@ -1820,7 +1831,7 @@ def test_an_upkeep_thread_runs_each_job_again_only_when_it_asks_logs_no_recovery
 @pytest.mark.stores
 def test_state_survives_a_new_connection_and_retries_are_still_recognised():
     message(sid("SM", 31), "delivered")
-    te._state.key = te._inbox.key = None  # as after a restart
+    use_store(pytest.MonkeyPatch(), te.store().target, te.store().inbox.folder)  # as after a restart
     assert message(sid("SM", 31), "delivered") == 200
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="delivered") == 1
@@ -2012,10 +2023,10 @@ def test_the_limit_holds_under_a_hundred_thousand_callbacks_from_random_senders_
     callbacks = [te.new_callback(now, kind, sid("SM", 20_000_000 + number), "sent", labels=te.callback_labels(
         kind, "", "", f"+{randomness.randrange(10 ** 11):011d}", f"+{randomness.randrange(10 ** 11):011d}", ""))
         for number in range(count)]
-    with te.state() as conn:
+    with te.store().connection() as conn:
         for start in range(0, count, 5000):
-            with te.transaction(conn):
-                te.apply_callbacks(conn, callbacks[start:start + 5000])
+            with te.store().transaction(conn):
+                te.apply_callbacks(te.store(), conn, callbacks[start:start + 5000])
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent", sender="other", country="other") > 0
     assert len(label_values(samples, "sender")) == te.LABEL_LIMIT + 1
@@ -2045,11 +2056,11 @@ def test_the_exposition_never_exceeds_the_documented_worst_case_series_count(lab
 def test_pruning_keeps_each_label_sets_gauge_exact(labels):
     labels("sender")
     now, kind = time.time(), te.KINDS["message"]
-    with te.state() as conn, te.transaction(conn):
-        te.apply_callbacks(conn, [te.new_callback(now - 100, kind, sid("SM", 1420), "sent", labels=("", "", "A", "")),
+    with te.store().connection() as conn, te.store().transaction(conn):
+        te.apply_callbacks(te.store(), conn, [te.new_callback(now - 100, kind, sid("SM", 1420), "sent", labels=("", "", "A", "")),
                                   te.new_callback(now, kind, sid("SM", 1421), "sent", labels=("", "", "B", ""))])
-    with te.state() as conn:
-        assert te.prune(conn, now - 100 + te.RETENTION_SECONDS + 1) == 1
+    with te.store().connection() as conn:
+        assert te.prune(te.store(), conn, now - 100 + te.RETENTION_SECONDS + 1) == 1
     samples = scrape()
     assert value(samples, "twilio_message_status_gauge", status="sent", sender="A") == 0
     assert value(samples, "twilio_message_status_gauge", status="sent", sender="B") == 1
@@ -2107,102 +2118,171 @@ def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
                                                                   (("error_code", "other"),): 1}
 
 
+# The tables of schema versions 3 and 4 (release 0.3), as those releases made them.
+OLD_SCHEMA = """
+CREATE TABLE item (kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL, seen BIGINT NOT NULL,
+                   first_seen DOUBLE PRECISION NOT NULL, labels TEXT NOT NULL DEFAULT '',
+                   PRIMARY KEY (kind, sid)) WITHOUT ROWID;
+CREATE INDEX item_first_seen ON item (first_seen);
+CREATE TABLE counter (name TEXT NOT NULL, label TEXT NOT NULL, value DOUBLE PRECISION NOT NULL,
+                      PRIMARY KEY (name, label)) WITHOUT ROWID;
+CREATE TABLE label_value (name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (name, value)) WITHOUT ROWID;
+CREATE TABLE inbox (name TEXT PRIMARY KEY, "offset" BIGINT NOT NULL, finished DOUBLE PRECISION) WITHOUT ROWID;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE poll (operation TEXT PRIMARY KEY, due DOUBLE PRECISION NOT NULL, last_success DOUBLE PRECISION,
+                   errors BIGINT NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
+"""
+
+
+def old_store(target, version, items, counters, label_values):
+    """A store as schema version 3 or 4 left it; a label set is named by its text, or in 4 by its number."""
+    texts = sorted(({key for *_, key in items} | {label[label.index("\t"):] for _, label, _ in counters
+                                                    if "\t" in label}) - {""})
+    numbered = {text: f"\t#{number}" for number, text in enumerate(texts, 1)} if version == 4 else {}
+    script = OLD_SCHEMA + ("CREATE TABLE series (id BIGINT PRIMARY KEY, labels TEXT NOT NULL UNIQUE) WITHOUT ROWID;"
+                           if version == 4 else "")
+    if target.startswith("postgresql://"):
+        import psycopg
+        conn = psycopg.connect(target, autocommit=True)
+        conn.execute(script.replace(" WITHOUT ROWID", ""))
+        placeholder = "%s"
+    else:
+        conn = sqlite3.connect(target, isolation_level=None)
+        conn.executescript(script)
+        placeholder = "?"
+
+    def insert(table, rows):
+        for row in rows:
+            conn.execute(f"INSERT INTO {table} VALUES ({', '.join([placeholder] * len(row))})", row)
+    insert("item", [(*item[:-1], numbered.get(item[-1], item[-1])) for item in items])
+    insert("counter", [(name, first + numbered.get(tab + key, tab + key), value)
+                       for name, label, value in counters for first, tab, key in [label.partition("\t")]])
+    insert("series", [(int(key[2:]), text) for text, key in numbered.items()])
+    insert("label_value", label_values)
+    insert("meta", [("schema_version", str(version))])
+    conn.close()
+
+
 @pytest.mark.stores
-def test_a_store_of_schema_version_3_is_upgraded_and_each_message_goes_on_moving_its_own_label_set(labels):
-    # Version 3 named a label set by its text in item and counter rows; version 4 by its number in series.
+@pytest.mark.parametrize("version", [3, 4])
+def test_a_store_of_an_earlier_schema_is_upgraded_keeping_every_count_and_each_message_its_label_set(
+        labels, version):
     sent, undelivered = (1 << te.KINDS["message"].statuses.index(status) for status in ("sent", "undelivered"))
     first, other, gone = (f"\tmessaging_service=none\tsender={sender}" for sender in (SENDER, OTHER_SENDER, "Promo=1"))
-    conn = te.open_state(te.DB_PATH)
-    with te.transaction(conn):
-        conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?, ?)", [
-            (sid("SM", 1450), "sent", sent, time.time(), first),
-            (sid("SM", 1451), "undelivered", sent | undelivered, time.time(), other)])
-        te.bump(conn, {("twilio_message_callback_total", "sent" + first): 1,
-                       ("twilio_message_status_gauge", "sent" + first): 1,
-                       ("twilio_message_callback_total", "sent" + other): 1,
-                       ("twilio_message_callback_total", "undelivered" + other): 1,
-                       ("twilio_message_status_gauge", "undelivered" + other): 1,
-                       ("twilio_message_errors_total", "30007" + other): 1,
-                       ("twilio_message_callback_total", "sent" + gone): 4})  # its messages pruned since
-        conn.executemany("INSERT INTO label_value VALUES (?, ?)", [
-            ("messaging_service", "none"), ("sender", SENDER), ("sender", OTHER_SENDER), ("sender", "Promo=1"),
-            ("error_code", "30007")])
-        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-    conn.close()
+    counters = [("twilio_message_callback_total", "sent" + first, 1), ("twilio_message_status_gauge", "sent" + first, 1),
+                ("twilio_message_callback_total", "sent" + other, 1),
+                ("twilio_message_callback_total", "undelivered" + other, 1),
+                ("twilio_message_status_gauge", "undelivered" + other, 1),
+                ("twilio_message_errors_total", "30007" + other, 1),
+                ("twilio_message_callback_total", "sent" + gone, 4),  # its messages pruned since
+                ("twilio_message_callback_total", "sent", 7), ("twilio_message_status_gauge", "sent", 2),
+                ("twilio_webhook_duplicates_total", "message", 3), ("twilio_message_delivery_seconds_bucket", "5.0", 2),
+                ("twilio_message_delivery_seconds_sum", "", 6.5), ("twilio_call_callback_total", "completed", 9)]
+    old_store(te.store().target, version, [("message", sid("SM", 1450), "sent", sent, time.time(), first),
+                                           ("message", sid("SM", 1451), "undelivered", sent | undelivered,
+                                            time.time(), other),
+                                           ("message", sid("SM", 1453), "sent", sent, time.time(), "")], counters,
+              [("messaging_service", "none"), ("sender", SENDER), ("sender", OTHER_SENDER), ("sender", "Promo=1"),
+               ("error_code", "30007")])
     labels("messaging_service", "sender")
+    samples = scrape()  # every count as it was
+    ours, theirs = {"messaging_service": "none", "sender": SENDER}, {"messaging_service": "none", "sender": OTHER_SENDER}
+    assert value(samples, "twilio_message_callback_total", status="sent", **ours) == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", **theirs) == 1
+    assert value(samples, "twilio_message_callback_total", status="undelivered", **theirs) == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", messaging_service="none",
+                 sender="Promo=1") == 4
+    assert value(samples, "twilio_message_callback_total", status="sent", messaging_service="unknown",
+                 sender="unknown") == 7
+    assert value(samples, "twilio_message_status_gauge", status="sent", **ours) == 1
+    assert value(samples, "twilio_message_status_gauge", status="sent", messaging_service="unknown",
+                 sender="unknown") == 2
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 3
+    assert value(samples, "twilio_message_delivery_seconds_bucket", le="5.0") == 2
+    assert value(samples, "twilio_message_delivery_seconds_sum") == 6.5
+    assert value(samples, "twilio_call_callback_total", status="completed", sender="unknown") == 9
+    assert series_of(samples, "twilio_message_errors_total") == {
+        (("error_code", "30007"), *sorted(theirs.items())): 1}
+    assert sum(sample_value for (name, _), sample_value in samples.items() if name.startswith(
+        ("twilio_message_callback_total", "twilio_message_status_gauge", "twilio_message_errors_total",
+         "twilio_call_callback_total"))) == sum(count for name, _, count in counters
+                                                if name != "twilio_webhook_duplicates_total" and "seconds" not in name)
     assert message(sid("SM", 1450), "delivered") == 200  # without From: its label set is the one it had
     assert message(sid("SM", 1452), "sent", From=SENDER) == 200
     samples = scrape()
-    ours = {"messaging_service": "none", "sender": SENDER}
     assert value(samples, "twilio_message_status_gauge", status="sent", **ours) == 1
     assert value(samples, "twilio_message_status_gauge", status="delivered", **ours) == 1
     assert value(samples, "twilio_message_callback_total", status="sent", **ours) == 2
-    assert value(samples, "twilio_message_status_gauge", status="undelivered", messaging_service="none",
-                 sender=OTHER_SENDER) == 1
-    assert value(samples, "twilio_message_callback_total", status="sent", messaging_service="none",
-                 sender="Promo=1") == 4
-    assert series_of(samples, "twilio_message_errors_total") == {
-        (("error_code", "30007"), ("messaging_service", "none"), ("sender", OTHER_SENDER)): 1}
-    with te.state() as conn:
-        assert {text for (text,) in conn.execute("SELECT labels FROM series")} == {first, other, gone}
-        assert all(key.startswith("\t#") for (key,) in conn.execute("SELECT labels FROM item"))
-        assert not [label for (label,) in conn.execute("SELECT label FROM counter") if "=" in label]
-        # A worker of the release before, still running during the upgrade, may write a label set's text.
-        with te.transaction(conn):
-            te.bump(conn, {("twilio_message_callback_total", "sent" + first): 1})
-    assert value(scrape(), "twilio_message_callback_total", status="sent", **ours) == 3
+    with te.store().connection() as conn:
+        assert sorted(conn.execute("SELECT id, messaging_service, sender FROM series")) == [
+            (1, "none", SENDER), (2, "none", OTHER_SENDER), (3, "none", "Promo=1")]
+        assert sorted(conn.execute("SELECT sid, series FROM item")) == [
+            (sid("SM", 1450), 1), (sid("SM", 1451), 2), (sid("SM", 1452), 1), (sid("SM", 1453), 0)]
+        assert not [label for (label,) in conn.execute("SELECT label FROM counter") if "\t" in label]
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            str(te.SCHEMA_VERSION),)
+
+
+def test_a_worker_of_the_release_before_can_write_nothing_to_an_upgraded_store():
+    conn = te.store().open()
+    for statement, values in [("SELECT labels FROM item", ()),  # where its move starts
+                              ("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) ON CONFLICT (name, label) "
+                               "DO UPDATE SET value = counter.value + excluded.value", ("twilio_x", "sent\t#1", 1))]:
+        with pytest.raises(sqlite3.OperationalError):
+            conn.execute(statement, values)
+    conn.close()
 
 
 @pytest.mark.stores
 def test_a_label_set_numbered_in_a_move_that_failed_is_numbered_afresh_if_another_took_its_number():
     callback = te.new_callback(time.time(), te.KINDS["message"], sid("SM", 1460), "sent", labels=("", "", SENDER, ""))
-    conn = te.open_state(te.DB_PATH)
-    with pytest.raises(RuntimeError), te.transaction(conn):
-        te.apply_callbacks(conn, [callback])  # numbers its label set 1, then the move fails
+    conn = te.store().open()
+    with pytest.raises(RuntimeError), te.store().transaction(conn):
+        te.apply_callbacks(te.store(), conn, [callback])  # numbers its label set 1, then the move fails
         raise RuntimeError("the move fails after its counts")
-    with te.transaction(conn):  # another host's move, meanwhile, numbers another label set 1
-        conn.execute("INSERT INTO series VALUES (1, ?)", (f"\tsender={OTHER_SENDER}",))
-    with te.transaction(conn):
-        te.apply_callbacks(conn, [callback])
-    assert conn.execute("SELECT id FROM series WHERE labels = ?", (f"\tsender={SENDER}",)).fetchall() == [(2,)]
-    assert conn.execute("SELECT labels FROM item").fetchall() == [("\t#2",)]
-    assert conn.execute("SELECT label, value FROM counter WHERE name = 'twilio_message_callback_total'").fetchall() \
-        == [("sent\t#2", 1)]
+    with te.store().transaction(conn):  # another host's move, meanwhile, numbers another label set 1
+        conn.execute("INSERT INTO series VALUES (1, '', '', ?, '')", (OTHER_SENDER,))
+    with te.store().transaction(conn):
+        te.apply_callbacks(te.store(), conn, [callback])
+    assert conn.execute("SELECT id FROM series WHERE sender = ?", (SENDER,)).fetchall() == [(2,)]
+    assert conn.execute("SELECT series FROM item").fetchall() == [(2,)]
+    assert conn.execute("SELECT label, series, value FROM counter WHERE name = 'twilio_message_callback_total'"
+                        ).fetchall() == [("sent", 2, 1)]
     conn.close()
 
 
-def test_a_connection_keeps_the_key_of_each_label_set_committed_but_not_of_one_holding_a_value_counted_as_other(
+def test_a_store_keeps_the_number_of_each_label_set_committed_but_not_of_one_holding_a_value_counted_as_other(
         labels):
     labels("sender", limit=1)
-    conn = te.open_state(te.DB_PATH)
+    conn = te.store().open()
 
     def move(number, sender):
-        with te.transaction(conn):
-            te.apply_callbacks(conn, [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent",
+        with te.store().transaction(conn):
+            te.apply_callbacks(te.store(), conn, [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent",
                                                       labels=("", "", sender, ""))])
-    move(1470, SENDER)  # numbered in this move: the next finds it committed, and keeps its key
+    move(1470, SENDER)  # numbered in this move: the next finds it committed, and keeps its number
     move(1471, SENDER)
     statements = []
     conn.set_trace_callback(statements.append)
     move(1472, SENDER)
-    assert not [sql for sql in statements if "label_value" in sql or "series" in sql]
+    assert not [sql for sql in statements if "label_value" in sql or re.search("(FROM|INTO) series", sql)]
     for number in range(1473, 1483):  # past the limit: each new sender is counted as "other"
         move(number, f"+1555010{number}")
-    assert len(conn.label_sets) == 2  # no labels, and SENDER's: none for the senders counted as "other"
-    assert dict(conn.execute("SELECT labels, id FROM series")) == {f"\tsender={SENDER}": 1, "\tsender=other": 2}
-    assert conn.execute("SELECT value FROM counter WHERE label = 'sent\t#2'").fetchone() == (10,)
+    assert len(te.store().label_sets) == 2  # no labels, and SENDER's: none for the senders counted as "other"
+    assert dict(conn.execute("SELECT sender, id FROM series")) == {SENDER: 1, "other": 2}
+    assert conn.execute("SELECT value FROM counter WHERE label = 'sent' AND series = 2").fetchone() == (10,)
     conn.close()
 
 
 def test_a_store_of_a_later_release_is_refused_naming_both_versions_and_left_as_it_is():
-    conn = te.open_state(te.DB_PATH)
+    conn = te.store().open()
     later = str(te.SCHEMA_VERSION + 1)
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (later,))
     conn.close()
     with pytest.raises(sqlite3.Error, match=f"the store's schema is version {later}, of a later release than this "
                                             f"one's {te.SCHEMA_VERSION}"):
-        te.open_state(te.DB_PATH)
-    conn = sqlite3.connect(te.DB_PATH)
+        te.store().open()
+    conn = sqlite3.connect(te.store().target)
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (later,)
     conn.close()
 
@@ -2465,24 +2545,27 @@ def test_a_postgresql_url_without_a_database_stops_start_up_naming_it_without_th
 
 @pytest.mark.parametrize("url, name", [
     ("postgresql://exporter:hunter2@db.example.com:5433/twilio?sslmode=require&password=hunter2",
-     "postgresql://exporter@db.example.com:5433/twilio?sslmode=require"),
-    ("postgres://exporter:hun@ter2@db/twilio", "postgres://exporter@db/twilio"),  # an @ left unescaped
-    ("postgresql://:hunter2@db/twilio?PASSWORD=hunter2&application_name=x", "postgresql://db/twilio?application_name=x"),
+     "postgresql://exporter:***@db.example.com:5433/twilio?sslmode=require&password=***"),
+    ("postgres://exporter:hun@ter2@db/twilio", "postgres://exporter:***@db/twilio"),  # an @ left unescaped
+    ("postgresql://:hunter2@db/twilio?PASSWORD=hunter2&application_name=x",
+     "postgresql://:***@db/twilio?PASSWORD=***&application_name=x"),
     ("postgresql://db/twilio", "postgresql://db/twilio"),
+    ("postgresql://exporter@db/twilio?sslmode=require", "postgresql://exporter@db/twilio?sslmode=require"),
 ])
 def test_logs_and_health_name_a_postgresql_store_without_its_password(url, name):
-    assert te.store_name(url) == name
+    assert te.make_store(url).name == name
 
 
 def test_a_postgresql_url_selects_the_postgresql_store_and_its_inbox_folder(tmp_path, monkeypatch):
     module = start_up(monkeypatch, TWILIO_EXPORTER_DB="postgres://exporter:hunter2@db/twilio",
                       STATE_DIRECTORY=str(tmp_path))
-    assert module["store_class"](module["DB_PATH"]) is module["PostgresStore"]
-    assert module["inbox_prefix"]() == f"{tmp_path}/twilio_exporter.inbox."
-    assert module["store_name"](module["DB_PATH"]) == "postgres://exporter@db/twilio"
+    assert type(module["store"]()) is module["PostgresStore"]
+    assert module["store"]().inbox.prefix == f"{tmp_path}/twilio_exporter.inbox."
+    assert module["store"]().name == "postgres://exporter:***@db/twilio"
     module = start_up(monkeypatch, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"),
                       TWILIO_EXPORTER_INBOX_DIR=str(tmp_path / "inboxes"))
-    assert module["inbox_prefix"]() == f"{tmp_path}/inboxes/s.sqlite3.inbox."
+    assert type(module["store"]()) is module["SQLiteStore"]
+    assert module["store"]().inbox.prefix == f"{tmp_path}/inboxes/s.sqlite3.inbox."
 
 
 def test_the_state_file_may_not_live_in_the_multiprocess_folder(tmp_path, monkeypatch):
@@ -2833,7 +2916,7 @@ def test_two_hosts_over_postgresql_count_exactly_through_sigkills_a_host_killed_
 def test_hosts_starting_at_once_on_an_empty_postgresql_database_make_its_tables_once_without_failing(postgres):
     url = postgres.database()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:  # eight connections, as eight workers would open
-        connections = list(pool.map(lambda _: te.open_state(url), range(8)))
+        connections = list(pool.map(lambda _: te.make_store(url).open(), range(8)))
     assert connections[0].execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
         te.SCHEMA_VERSION)
     for conn in connections:
@@ -2842,27 +2925,28 @@ def test_hosts_starting_at_once_on_an_empty_postgresql_database_make_its_tables_
 
 @pytest.mark.postgresql
 def test_a_postgresql_store_analyzes_its_items_each_time_they_outgrow_their_statistics_twice(postgres):
-    conn = te.open_state(postgres.database())
+    store = te.make_store(postgres.database())
+    conn = store.open()
     conn.execute("ALTER TABLE item SET (autovacuum_enabled = false)")  # as in its first minute: not yet come
 
     def add(first, count):
-        with te.transaction(conn):
-            te.apply_callbacks(conn, [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent")
-                                      for number in range(first, first + count)])
+        with store.transaction(conn):
+            te.apply_callbacks(store, conn, [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number),
+                                                             "sent") for number in range(first, first + count)])
 
     def counted_rows():  # what the planner believes the table holds: -1 before any ANALYZE
         return conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'item'::regclass").fetchone()[0]
     add(0, 100)
-    te.checkpoint(conn)
+    te.tidy(store, conn)
     assert counted_rows() == -1  # a few pages: left to autovacuum
     add(100, 5000)
-    te.checkpoint(conn)
+    te.tidy(store, conn)
     assert counted_rows() == 5100
     add(5100, 2000)  # not yet twice the pages
-    te.checkpoint(conn)
+    te.tidy(store, conn)
     assert counted_rows() == 5100
     add(7100, 5000)
-    te.checkpoint(conn)
+    te.tidy(store, conn)
     assert counted_rows() == 12100
     conn.close()
 
@@ -2870,30 +2954,30 @@ def test_a_postgresql_store_analyzes_its_items_each_time_they_outgrow_their_stat
 @pytest.mark.postgresql
 def test_a_dead_hosts_inbox_copied_to_a_live_host_over_postgresql_counts_each_line_once_even_if_it_returns(
         postgres, monkeypatch, tmp_path):
-    monkeypatch.setattr(te, "DB_PATH", postgres.database())
+    url = postgres.database()
     dead, live = tmp_path / "dead", tmp_path / "live"
     dead.mkdir(), live.mkdir()
     lines = [inbox_line(sid("SM", 1960 + number), "sent") for number in range(6)]
-    monkeypatch.setattr(te, "INBOX_DIR", str(dead))
-    left = dead_workers_inbox(*lines, name="deadhost.4242.1700000000000000000")
+    use_store(monkeypatch, url, str(dead))
+    left = dead_workers_inbox(*lines, name=f"deadhost.4242.{time.time_ns()}")
     with monkeypatch.context() as partly:  # the dead host had moved the first three in
         partly.setattr(te, "FOLD_BYTES", len(b"".join(lines[:3])))
-        conn = te.open_state(te.DB_PATH)
-        assert te.fold_inbox(conn) == len(b"".join(lines[:3]))
+        conn = te.store().open()
+        assert te.fold_inbox(te.store(), conn) == len(b"".join(lines[:3]))
         conn.close()
     shutil.copy2(left, live / left.name)  # the recovery step: the README's "Running more than one host"
-    monkeypatch.setattr(te, "INBOX_DIR", str(live))
+    use_store(monkeypatch, url, str(live))
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 6
     assert not (live / left.name).exists()  # read to its end and removed
-    monkeypatch.setattr(te, "INBOX_DIR", str(dead))  # the dead host comes back, with its own copy
+    use_store(monkeypatch, url, str(dead))  # the dead host comes back, with its own copy
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 6
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") == 0
     assert not left.exists()
-    with te.state() as conn:  # the file's name is remembered a week, then forgotten
-        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS - 60)
+    with te.store().connection() as conn:  # the file's name is remembered a week, then forgotten
+        te.prune(te.store(), conn, time.time() + te.INBOX_MEMORY_SECONDS - 60)
         assert conn.execute("SELECT count(*) FROM inbox WHERE name = ?", (left.name,)).fetchone()[0] == 1
-        te.prune(conn, time.time() + te.INBOX_MEMORY_SECONDS + 60)
+        te.prune(te.store(), conn, time.time() + te.INBOX_MEMORY_SECONDS + 60)
         assert conn.execute("SELECT count(*) FROM inbox WHERE name = ?", (left.name,)).fetchone()[0] == 0
 
 
@@ -2976,7 +3060,7 @@ def test_the_wal_is_emptied_within_a_second_after_load_from_several_workers(guni
     wal = Path(str(server.db) + "-wal")
     callbacks = traffic(messages=500, calls=0)
     assert send_all(server.url, callbacks) == len(callbacks)
-    wait_for(lambda: wal.stat().st_size == 0, seconds=3 * te.CHECKPOINT_INTERVAL_SECONDS)
+    wait_for(lambda: wal.stat().st_size == 0, seconds=3 * te.TIDY_INTERVAL_SECONDS)
     assert_exact_counts(server.metrics(), 500, 0)
 
 
@@ -3456,10 +3540,10 @@ def test_an_answer_the_store_cannot_keep_is_logged_naming_the_store_the_operatio
     def store_down():
         raise sqlite3.OperationalError("disk I/O error")
         yield
-    monkeypatch.setattr(te, "state", store_down)
-    te.poll_account(["balance"])  # as the poll thread runs it
+    monkeypatch.setattr(te.store(), "connection", store_down)
+    te.poll_account(te.store(), ["balance"])  # as the poll thread runs it
     assert fake_api.calls == {"balance": 1, "usage": 0}
-    assert (f"store {te.DB_PATH}: keeping the answer of Twilio API balance failed: disk I/O error"
+    assert (f"store {te.store().target}: keeping the answer of Twilio API balance failed: disk I/O error"
             in caplog.messages)
 
 
@@ -3476,10 +3560,10 @@ def test_a_hanging_api_counts_as_an_error_after_the_timeout_and_names_it(fake_ap
 
 def test_a_scrape_with_no_poll_due_does_not_wait_for_the_write_lock(monkeypatch):
     monkeypatch.setattr(te, "ACCOUNT_SID", ACCOUNT)
-    with te.state() as conn, te.transaction(conn):  # OR REPLACE: a poll thread an earlier test left may get here first
+    with te.store().connection() as conn, te.store().transaction(conn):  # OR REPLACE: a poll thread an earlier test left may get here first
         conn.executemany("INSERT OR REPLACE INTO poll (operation, due) VALUES (?, ?)",
                          [(operation, time.time() + 60) for operation in te.POLLS])
-    writer = te.open_state(te.DB_PATH)
+    writer = te.store().open()
     te.wait_for_lock(writer.execute, "BEGIN IMMEDIATE")  # the upkeep thread may hold it for a moment
     monkeypatch.setattr(te, "BUSY_TIMEOUT_SECONDS", 0.1)  # only now: the scrape must not need the lock at all
     try:
@@ -3689,10 +3773,10 @@ def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():
 def with_polled_account(monkeypatch):
     """Turn account polling on in-process, with answers already polled and no API calls."""
     monkeypatch.setattr(te, "ACCOUNT_SID", ACCOUNT)
-    monkeypatch.setattr(te, "poll_when_due", lambda conn: 60)
+    monkeypatch.setattr(te, "poll_when_due", lambda store, conn: 60)
     usage = [{"category": "sms", "count": 3.0, "count_unit": "messages", "usage": 3.0, "usage_unit": "segments",
               "price": 0.02, "currency": "USD"}]
-    with te.state() as conn, te.transaction(conn):
+    with te.store().connection() as conn, te.store().transaction(conn):
         conn.executemany("INSERT INTO poll VALUES (?, 0, ?, 0, ?)", [
             ("balance", time.time(), json.dumps({"balance": 9.5, "currency": "USD"})),
             ("usage", time.time(), json.dumps(usage))])

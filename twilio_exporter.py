@@ -57,8 +57,13 @@ def config(name, default, parse=str):
     try:
         return parse(raw)
     except ValueError as error:
-        shown = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", re.sub(r"(?i)(password=)[^&]*", r"\1***", raw))
-        raise ConfigError(f"Config {name!r} has value {shown!r}. {error}") from None
+        raise ConfigError(f"Config {name!r} has value {hide_password(raw)!r}. {error}") from None
+
+
+def hide_password(text):
+    """A setting's value or a store's URL with any password in it shown as ***."""
+    text = re.sub(r"(://[^:/?#@]*:)[^/?#]*@", r"\1***@", text)  # to the last @ of the host part
+    return re.sub(r"(?i)(password=)[^&]*", r"\1***", text)
 
 
 def positive_int(raw):
@@ -144,18 +149,15 @@ LABEL_NAMES = ("account", "messaging_service", "sender", "country")
 AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", comma_list)
 PUBLIC_URL = config("TWILIO_EXPORTER_PUBLIC_URL", "", lambda raw: raw and public_url(raw))
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-STORE_ERRORS = (sqlite3.Error,)  # what a store raises when it fails; psycopg's too, once loaded
-psycopg = None  # the optional PostgreSQL store's driver, loaded only for one: it costs each worker some 14 MB
 
 
 def load_psycopg():
-    """Import psycopg for a PostgreSQL store, or say how to install it."""
-    global psycopg, STORE_ERRORS
+    """Import psycopg for a PostgreSQL store, or say how to install it; only such a store loads it."""
     try:
         import psycopg
     except ImportError:
         raise ValueError("A PostgreSQL store needs the psycopg package: pip install 'psycopg[binary]>=3.1'") from None
-    STORE_ERRORS = (sqlite3.Error, psycopg.Error)
+    return psycopg
 
 
 STATE_DIRECTORY = os.environ.get("STATE_DIRECTORY", "").split(":")[0] or "."  # systemd's StateDirectory=
@@ -209,7 +211,7 @@ INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this s
 INBOX_MEMORY_SECONDS = 7 * 86400  # how long the store remembers an inbox file read to its end and removed
 PRUNE_INTERVAL_SECONDS = 60
 PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog never holds the lock for long
-CHECKPOINT_INTERVAL_SECONDS = 1   # the WAL holds at most about this long of writes before it is emptied
+TIDY_INTERVAL_SECONDS = 1         # SQLite's WAL holds at most about this long of writes before it is emptied
 CACHE_KIB = 2048                  # SQLite page cache per connection; a worker has two
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
@@ -439,28 +441,30 @@ def calling_codes():
     return {str(code): tuple(regions) for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()}
 
 
-# --- state ---
-# The counts live in a store: by default one SQLite file that every worker of the host shares,
-# or a PostgreSQL database that every worker of several hosts shares. Each store is a
-# connection class with sqlite3's interface, so the SQL below runs on either; what differs
-# (connecting, taking the write lock, what a lock timeout looks like, housekeeping) is in
-# SQLiteStore and PostgresStore alone.
+# --- the store ---
+# The counts live in a store: one SQLite file that the workers of a host share (the default), or a
+# PostgreSQL database that the workers of several hosts share. Each worker process has one Store,
+# which owns its connections, its inbox file, its read positions, its label-set cache and its
+# upkeep thread. The SQL is shared; SQLiteStore and PostgresStore hold the few things that differ.
 
-SCHEMA_VERSION = 4  # 1: release 0.1; 2: item.labels (0.2); 3: inbox.finished, the version in meta; 4: series
+SCHEMA_VERSION = 5  # 1: release 0.1; 2: item.labels; 3: inbox.finished, the version in meta; 4: series; 5: columns
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS item (           -- one message or call: its latest status and every status seen
     kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL,
     seen BIGINT NOT NULL,                   -- bit i set: status i of the kind's statuses was recorded
     first_seen DOUBLE PRECISION NOT NULL,
-    labels TEXT NOT NULL DEFAULT '',        -- its breakdown labels, fixed by its first callback: "\t#7", series 7
+    series BIGINT NOT NULL,                 -- its breakdown label set (series.id, 0: none), fixed by its first callback
     PRIMARY KEY (kind, sid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
 CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in the same transaction as item
-    name TEXT NOT NULL, label TEXT NOT NULL,  -- label: "delivered", or with item.labels: "delivered\t#7"
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,                    -- the metric's own label: a status, error code, bucket bound or endpoint
+    series BIGINT NOT NULL,
     value DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (name, label)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS series (         -- each label set counted, by number: short keys keep folds' pages few
-    id BIGINT PRIMARY KEY, labels TEXT NOT NULL UNIQUE) WITHOUT ROWID;  -- labels: "\tsender=+1…\tcountry=US"
+    PRIMARY KEY (name, label, series)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS series (         -- each breakdown label set counted: a value, or '' where it has none
+    id BIGINT PRIMARY KEY, account TEXT NOT NULL, messaging_service TEXT NOT NULL, sender TEXT NOT NULL,
+    country TEXT NOT NULL, UNIQUE (account, messaging_service, sender, country)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS label_value (    -- the values each label has had, held to its limit
     name TEXT NOT NULL, value TEXT NOT NULL,  -- value "other": the limit was reached (and logged)
     PRIMARY KEY (name, value)) WITHOUT ROWID;
@@ -472,61 +476,104 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
     operation TEXT PRIMARY KEY, due DOUBLE PRECISION NOT NULL, last_success DOUBLE PRECISION,
     errors BIGINT NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
+SERIES_MATCH = " AND ".join(f"{name} = ?" for name in LABEL_NAMES)  # the series columns are LABEL_NAMES
 
 
-def add_column(table, column, *statements):
-    """An upgrade that adds a column, unless the store has it (one from before versions were recorded may)."""
-    def run(conn):
-        if not conn.has_column(table, column):
-            for statement in statements:
-                conn.execute(statement)
-    return run
+class Store:
+    """One worker process's side of the shared state; SQLiteStore and PostgresStore say how to reach it."""
+    errors = ()  # what the store raises when it fails
+
+    def __init__(self, target, inbox_dir=""):
+        self.target, self.name, self.pid = target, hide_password(target), os.getpid()
+        self.inbox = Inbox(self.inbox_prefix(inbox_dir))
+        self.series = {}                  # {label values: number} of the label sets read from the series table
+        self.label_sets = {NO_LABELS: 0}  # {a callback's label values: number}, see series_number
+        self.lock = threading.Lock()      # the connection for scrapes, /health and polls: one thread at a time
+        self.conn, self.upkeep, self.closed = None, None, False
+
+    def open(self):
+        """A new connection, with the tables made and brought up to SCHEMA_VERSION."""
+        conn = self.connect()
+        upgrade(self, conn)
+        return conn
+
+    @contextmanager
+    def connection(self):
+        """The shared connection, one thread at a time; opened on first use, and afresh after a failure."""
+        # Waiting threads give up as a busy store would, so the caller gets its 503 in time.
+        if not self.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise self.errors[0]("database is locked (busy in another thread of this worker)")
+        try:
+            self.start()
+            if self.conn is not None and not self.alive(self.conn):
+                self.conn = None  # its server restarted since: connect afresh rather than fail this request
+            self.conn = self.conn or self.open()
+            yield self.conn
+        except self.errors:
+            self.forget(self.conn)  # connect afresh next time: to a restarted server, or a file put back
+            self.conn = None
+            raise
+        finally:
+            self.lock.release()
+
+    def forget(self, conn):
+        """Close a connection that failed, if it is open."""
+        if conn is not None:
+            with suppress(*self.errors):
+                conn.close()
+
+    @contextmanager
+    def transaction(self, conn):
+        """Run a block as one write transaction, taking the store's write lock first."""
+        self.begin(conn)
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            with suppress(*self.errors):  # a connection that broke has nothing to roll back
+                conn.execute("ROLLBACK")
+            raise
+
+    def write(self, lines):
+        """Append lines to this worker's inbox file, starting the upkeep that moves them into the store."""
+        if self.upkeep is None:
+            self.start()
+        self.inbox.write(lines)
+
+    def start(self):
+        """Start the upkeep thread, once."""
+        with upkeep_lock:
+            if self.upkeep is None and not self.closed:
+                self.upkeep = threading.Thread(target=upkeep_forever, args=(self,), name="upkeep", daemon=True)
+                self.upkeep.start()
+
+    def close(self):
+        """Stop the upkeep thread after its job of the moment, and close the connection and the inbox file."""
+        self.closed = True
+        with self.lock:
+            self.forget(self.conn)
+            self.conn = None
+        self.inbox.close()
 
 
-def number_the_label_sets(conn):
-    """Version 4: item and counter rows name their label set by its number in series, no longer by its text."""
-    counters = [(name, label[:label.index("\t")], label[label.index("\t"):], value) for name, label, value in
-                conn.execute("SELECT name, label, value FROM counter WHERE label LIKE ?", ("%\t%",)).fetchall()]
-    texts = {labels for (labels,) in conn.execute("SELECT DISTINCT labels FROM item WHERE labels <> ''")}
-    numbers = {text: number for number, text in enumerate(sorted(texts | {row[2] for row in counters}), 1)}
-    conn.executemany("INSERT INTO series VALUES (?, ?)", [(number, text) for text, number in numbers.items()])
-    conn.execute("UPDATE item SET labels = ? || CAST((SELECT id FROM series WHERE series.labels = item.labels) "
-                 "AS TEXT) WHERE labels <> ''", ("\t#",))
-    conn.executemany("DELETE FROM counter WHERE name = ? AND label = ?",
-                     [(name, first + labels) for name, first, labels, _ in counters])
-    conn.executemany("INSERT INTO counter VALUES (?, ?, ?)",
-                     [(name, f"{first}\t#{numbers[labels]}", value) for name, first, labels, value in counters])
+upkeep_lock = threading.Lock()
 
 
-# What brings a store of the version before up to each version.
-UPGRADES = {
-    2: add_column("item", "labels", "ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
-                  "INSERT INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
-                  "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING"),
-    3: add_column("inbox", "finished", "ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION"),
-    4: number_the_label_sets,
-}
-# A worker has two connections: this one, for scrapes and /health, one thread at a time, and
-# its upkeep thread's. A connection per thread would multiply the page cache by the threads.
-_state = SimpleNamespace(key=None, conn=None, lock=threading.Lock(), upkeep=None, upkeep_lock=threading.Lock())
-# The inbox file this worker appends callbacks to; the read positions the store last gave for this
-# host's inbox files, and the bytes past them (the upkeep thread measures it for the webhooks' limit).
-_inbox = SimpleNamespace(key=None, file=None, path=None, size=0, lock=threading.Lock(), offsets={}, backlog=0)
-
-
-class SQLiteStore(sqlite3.Connection):
-    """A SQLite state file, shared by the workers of one host: the default store."""
+class SQLiteStore(Store):
+    """A SQLite file that the workers of one host share: the default store."""
     errors = (sqlite3.Error,)
 
-    @classmethod
-    def open(cls, path):
-        """Open the file, switch it to WAL and create the tables."""
-        conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False, factory=cls)
-        conn.target = path
+    def inbox_prefix(self, inbox_dir):
+        """Inbox files sit beside the state file unless TWILIO_EXPORTER_INBOX_DIR says otherwise."""
+        return os.path.join(inbox_dir or os.path.dirname(self.target), os.path.basename(self.target) + ".inbox.")
+
+    def connect(self):
+        """Open the file, switch it to WAL and make the tables."""
+        conn = sqlite3.connect(self.target, timeout=0, isolation_level=None, check_same_thread=False)
         # Each statement is idempotent, so the whole script is retried while another worker holds a lock.
         wait_for_lock(conn.executescript, f"""
             PRAGMA synchronous = NORMAL;             -- safe against crashes under WAL
-            PRAGMA wal_autocheckpoint = 0;           -- checkpoint() does it, see there
+            PRAGMA wal_autocheckpoint = 0;           -- tidy() does it, see there
             PRAGMA cache_size = -{CACHE_KIB};
             PRAGMA page_size = 1024;                 -- in a new file: a commit writes each page it changes whole
             PRAGMA auto_vacuum = INCREMENTAL;        -- in a new file too: pruning can shrink it
@@ -534,137 +581,133 @@ class SQLiteStore(sqlite3.Connection):
             {SCHEMA}""")
         return conn
 
-    @staticmethod
-    def inbox_prefix(path):
-        """Inbox files sit beside the state file unless TWILIO_EXPORTER_INBOX_DIR says otherwise."""
-        return os.path.join(INBOX_DIR or os.path.dirname(path), os.path.basename(path) + ".inbox.")
+    def make_tables(self, conn):
+        """Make the tables that are missing, inside a transaction."""
+        for statement in filter(str.strip, re.sub(r"--[^\n]*", "", SCHEMA).split(";")):
+            conn.execute(statement)
 
-    @staticmethod
-    def name(path):
-        return path
+    def begin(self, conn):
+        """Take the file's one write lock: a read-then-write upgrade would deadlock two workers."""
+        wait_for_lock(conn.execute, "BEGIN IMMEDIATE")
 
-    def begin(self):
-        """Start a write transaction, taking the file's one write lock first."""
-        wait_for_lock(self.execute, "BEGIN IMMEDIATE")  # a read-then-write upgrade would deadlock two workers
+    def has_column(self, conn, table, column):
+        """Whether a table has a column (a file from before versions were recorded may have it)."""
+        return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
-    def has_column(self, table, column):
-        return any(row[1] == column for row in self.execute(f"PRAGMA table_info({table})"))
-
-    @staticmethod
-    def is_lock_timeout(error):
+    def is_lock_timeout(self, error):
+        """Whether an error is a wait for the write lock that ran out."""
         return str(error) == "database is locked"
 
-    def alive(self):
-        return True  # a file does not go away under an open connection
+    def alive(self, conn):
+        """A file does not go away under an open connection."""
+        return True
 
-    def vacuum(self):
+    def vacuum(self, conn):
         """Give the pages pruning freed back to the disk. Only executescript steps this pragma to the end."""
-        wait_for_lock(self.executescript, "PRAGMA incremental_vacuum")
+        wait_for_lock(conn.executescript, "PRAGMA incremental_vacuum")
 
-    def checkpoint(self):
+    def tidy(self, conn):
         """Copy the WAL into the state file and empty it.
 
-        SQLite's own checkpoint after a commit cannot empty a WAL that another worker is writing to:
-        under steady load it ran, with two fsyncs, after every commit while the WAL grew without end.
-        PASSIVE copies without holding anyone up, then TRUNCATE empties the file, holding new
-        writers back only while it copies what was committed in between.
+        SQLite's own checkpoint after a commit cannot empty a WAL that another worker is writing to,
+        so under steady load the WAL would grow without end. PASSIVE copies without holding anyone
+        up, then TRUNCATE empties the file, holding new writers back only while it copies what was
+        committed in between.
         """
-        self.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        self.execute("PRAGMA busy_timeout = 100")  # TRUNCATE waits out the writer of the moment
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.execute("PRAGMA busy_timeout = 100")  # TRUNCATE waits out the writer of the moment
         try:
-            self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
-            self.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA busy_timeout = 0")
 
 
-class PostgresStore:
-    """A PostgreSQL database, shared by every worker of every host: psycopg 3 behind sqlite3's interface."""
+class PostgresStore(Store):
+    """A PostgreSQL database that every worker of every host shares."""
     LOCK_KEY = 0x7477696C696F  # pg_advisory_xact_lock's key: one lock serialises every write, cluster-wide
 
-    @classmethod
-    def open(cls, dsn):
-        """Connect, and create the tables unless there; several hosts starting at once take turns."""
-        load_psycopg()
-        conn = cls()
-        conn.target, conn.errors = dsn, (psycopg.Error,)
+    def __init__(self, target, inbox_dir=""):
+        self.psycopg = load_psycopg()
+        self.errors = (self.psycopg.Error,)
+        super().__init__(target, inbox_dir)
+
+    def inbox_prefix(self, inbox_dir):
+        """Inbox files sit in TWILIO_EXPORTER_INBOX_DIR, else in systemd's state folder or the current one."""
+        return os.path.join(inbox_dir or STATE_DIRECTORY, "twilio_exporter.inbox.")
+
+    def connect(self):
+        """Connect, and make the tables unless there; several hosts starting at once take turns."""
         # A lock or a statement waits as long as a SQLite busy wait would, then fails.
-        conn.raw = psycopg.connect(dsn, autocommit=True, connect_timeout=BUSY_TIMEOUT_SECONDS,
-                                   application_name="twilio_exporter",
-                                   options=f"-c lock_timeout={BUSY_TIMEOUT_SECONDS * 1000} "
-                                           f"-c statement_timeout={BUSY_TIMEOUT_SECONDS * 6000}")
+        conn = PostgresConnection(self.psycopg.connect(
+            self.target, autocommit=True, connect_timeout=BUSY_TIMEOUT_SECONDS, application_name="twilio_exporter",
+            options=f"-c lock_timeout={BUSY_TIMEOUT_SECONDS * 1000} -c statement_timeout={BUSY_TIMEOUT_SECONDS * 6000}"))
         if conn.execute("SELECT to_regclass('poll')").fetchone()[0] is None:
-            with transaction(conn):
-                conn.raw.execute(SCHEMA.replace(" WITHOUT ROWID", ""))  # no parameters: one script
+            with self.transaction(conn):
+                self.make_tables(conn)
         return conn
 
-    @staticmethod
-    def inbox_prefix(dsn):
-        """Inbox files sit in TWILIO_EXPORTER_INBOX_DIR, else in systemd's state folder or the current one."""
-        return os.path.join(INBOX_DIR or STATE_DIRECTORY, "twilio_exporter.inbox.")
+    def make_tables(self, conn):
+        """Make the tables that are missing, inside a transaction."""
+        conn.raw.execute(SCHEMA.replace(" WITHOUT ROWID", ""))  # no parameters: one script
 
-    @staticmethod
-    def name(dsn):
-        """The DSN without its password, for logs and /health."""
-        parts = urlsplit(dsn)
-        netloc = parts.netloc.rpartition("@")[2]
-        user = parts.username and f"{parts.username}@"
-        query = "&".join(pair for pair in parts.query.split("&") if not pair.lower().startswith("password="))
-        return parts._replace(netloc=f"{user or ''}{netloc}", query=query).geturl()
+    def begin(self, conn):
+        """Start a write transaction, taking the cluster's one write lock first (released at its end)."""
+        conn.execute("BEGIN")
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (self.LOCK_KEY,))
+
+    def has_column(self, conn, table, column):
+        """Whether a table has a column."""
+        return bool(conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                                 "AND table_name = ? AND column_name = ?", (table, column)).fetchall())
+
+    def is_lock_timeout(self, error):
+        """Whether an error is a wait for the write lock that ran out."""
+        return isinstance(error, self.psycopg.errors.LockNotAvailable)
+
+    def alive(self, conn):
+        """Whether the connection still reaches its server, which may have restarted since its last use."""
+        try:
+            conn.execute("SELECT 1")
+            return True
+        except self.psycopg.Error:
+            self.forget(conn)
+            return False
+
+    def vacuum(self, conn):
+        """Nothing to do: PostgreSQL's autovacuum reuses the space."""
+
+    def tidy(self, conn):
+        """Analyze the item table once it has twice the pages its statistics last counted.
+
+        The planner goes by the statistics, which autovacuum refreshes only now and then. A table that
+        a backlog fills fast still looks empty to it, and the plan it caches for a fold's look-up of
+        500 SIDs then compares every item of the kind with each. Analyzing when the table has doubled
+        keeps that rare. docs/performance.md has the measures.
+        """
+        grown = conn.execute("SELECT pg_relation_size(oid) > 2 * current_setting('block_size')::int "
+                             "* greatest(relpages, 16) FROM pg_class WHERE oid = 'item'::regclass").fetchone()[0]
+        if grown:
+            conn.execute("ANALYZE (SKIP_LOCKED) item")  # another worker's, or autovacuum's, does as well
+
+
+class PostgresConnection:
+    """A psycopg 3 connection with sqlite3's execute and executemany, so the shared SQL runs on it."""
+
+    def __init__(self, raw):
+        self.raw = raw
 
     def execute(self, sql, parameters=()):
+        """Run one statement, in psycopg's placeholders."""
         return self.raw.execute(postgres_sql(sql), parameters)
 
     def executemany(self, sql, rows):
+        """Run one statement for each row."""
         with self.raw.cursor() as cursor:
             cursor.executemany(postgres_sql(sql), rows)
 
-    def begin(self):
-        """Start a write transaction, taking the cluster's one write lock first (released at its end)."""
-        self.execute("BEGIN")
-        self.execute("SELECT pg_advisory_xact_lock(?)", (self.LOCK_KEY,))
-
-    def rollback(self):
-        with suppress(psycopg.Error):  # a connection that broke has nothing to roll back
-            self.raw.execute("ROLLBACK")
-
     def close(self):
+        """Close the connection."""
         self.raw.close()
-
-    def has_column(self, table, column):
-        return bool(self.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-                                 "AND table_name = ? AND column_name = ?", (table, column)).fetchall())
-
-    @staticmethod
-    def is_lock_timeout(error):
-        return isinstance(error, psycopg.errors.LockNotAvailable)
-
-    def alive(self):
-        """Whether the connection still reaches its server, which may have restarted since its last use."""
-        try:
-            self.raw.execute("SELECT 1")
-            return True
-        except psycopg.Error:
-            with suppress(psycopg.Error):
-                self.raw.close()
-            return False
-
-    def vacuum(self):
-        """Nothing to do: PostgreSQL's autovacuum reuses the space."""
-
-    def checkpoint(self):
-        """Analyze the item table once it has twice the pages its statistics last counted.
-
-        PostgreSQL checkpoints its own write-ahead log, but its planner goes by the statistics,
-        which autovacuum refreshes about once a minute. A fresh table that a backlog fills at
-        thousands of items a second still looks empty to it, and the plan it caches for a fold's
-        look-up of 500 SIDs then reads every item of the kind, 500 comparisons each: one host moved
-        a backlog in at 3,300 to 8,000 callbacks a second, and at 40,000 analyzed as it grows.
-        Analyzing when the table has doubled keeps it rare.
-        """
-        grown = self.execute("SELECT pg_relation_size(oid) > 2 * current_setting('block_size')::int "
-                             "* greatest(relpages, 16) FROM pg_class WHERE oid = 'item'::regclass").fetchone()[0]
-        if grown:
-            self.execute("ANALYZE (SKIP_LOCKED) item")  # another worker's, or autovacuum's, does as well
 
 
 @lru_cache(maxsize=None)
@@ -673,40 +716,97 @@ def postgres_sql(sql):
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-def store_class(target):
-    """The store a TWILIO_EXPORTER_DB value names: a postgresql:// URL, else a SQLite file's path."""
-    return PostgresStore if target.startswith(POSTGRES_SCHEMES) else SQLiteStore
+def make_store(target, inbox_dir=""):
+    """The Store a TWILIO_EXPORTER_DB value names: a postgresql:// URL, else a SQLite file's path."""
+    return (PostgresStore if target.startswith(POSTGRES_SCHEMES) else SQLiteStore)(target, inbox_dir)
 
 
-def store_name(target):
-    """How logs and /health name a store: the file's path, or the URL without its password."""
-    return store_class(target).name(target)
+_store = None  # this process's Store: made on first use, and again in a process forked from one that had it
 
 
-def open_state(target):
-    """Connect to the store, creating its tables, and bring an older one up to this release's schema."""
-    conn = store_class(target).open(target)
-    upgrade(conn)
-    conn.series = {}  # {labels: number} of the label sets this connection has found in series
-    conn.label_sets = {NO_LABELS: ""}  # {label values: key} of those label_set_key has found committed
-    return conn
+def store():
+    """This process's Store."""
+    global _store
+    with upkeep_lock:
+        if _store is None or _store.pid != os.getpid():
+            _store = make_store(DB_PATH, INBOX_DIR)
+        return _store
 
 
-def upgrade(conn):
-    """Bring the store's schema up to SCHEMA_VERSION, adding each column it lacks, and record the version."""
+def columns_for_everything(store, conn):
+    """Version 5: item and counter rows hold their label set's number, and series each label, in columns.
+
+    A label set was named by its text ("\\tsender=+1…\\tcountry=US") before version 4, by "\\t#7" (series 7)
+    in version 4, and counter rows held it after their own label ("delivered\\t#7").
+    """
+    texts = {}
+    if store.has_column(conn, "series", "labels"):
+        texts = {f"\t#{number}": text for number, text in conn.execute("SELECT id, labels FROM series")}
+    counters = conn.execute("SELECT name, label, value FROM counter").fetchall()
+    item_sets = [labels for (labels,) in conn.execute("SELECT DISTINCT labels FROM item")]
+
+    def values(key):  # the value of each of LABEL_NAMES in an old key, "" where it has none
+        pairs = dict(pair.split("=", 1) for pair in texts.get(key, key).split("\t")[1:] if "=" in pair)
+        return tuple(pairs.get(name, "") for name in LABEL_NAMES)
+    old_keys = set(item_sets) | {label[label.find("\t"):] for _, label, _ in counters if "\t" in label}
+    numbers = {NO_LABELS: 0}
+    for label_set in sorted({values(key) for key in old_keys} - {NO_LABELS}):
+        numbers[label_set] = len(numbers)
+    conn.execute("CREATE TABLE item_v4 AS SELECT * FROM item")
+    for table in ("item", "counter", "series"):  # a PostgreSQL store of version 3 has no series
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute("CREATE TABLE series_v4 (labels TEXT NOT NULL, id BIGINT NOT NULL)")
+    conn.executemany("INSERT INTO series_v4 VALUES (?, ?)", [(key, numbers[values(key)]) for key in item_sets])
+    store.make_tables(conn)
+    conn.execute("INSERT INTO item SELECT kind, sid, status, seen, first_seen, series_v4.id "
+                 "FROM item_v4 JOIN series_v4 ON series_v4.labels = item_v4.labels")
+    for table in ("item_v4", "series_v4"):
+        conn.execute(f"DROP TABLE {table}")
+    store.make_tables(conn)  # the index on item, dropped with the old table
+    conn.executemany("INSERT INTO series VALUES (?, ?, ?, ?, ?)",
+                     [(number, *label_set) for label_set, number in numbers.items() if number])
+    moved = defaultdict(float)
+    for name, label, value in counters:
+        first, tab, key = label.partition("\t")
+        moved[name, first, numbers[values(tab + key)] if tab else 0] += value
+    bump(conn, moved)
+
+
+def add_column(table, column, *statements):
+    """An upgrade that adds a column, unless the store has it (one from before versions were recorded may)."""
+    def run(store, conn):
+        if not store.has_column(conn, table, column):
+            for statement in statements:
+                conn.execute(statement)
+    return run
+
+
+# What brings a store of a version before up to each version; version 5's reads version 3's label sets too.
+UPGRADES = {
+    2: add_column("item", "labels", "ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
+                  "INSERT INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
+                  "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING"),
+    3: add_column("inbox", "finished", "ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION"),
+    5: columns_for_everything,
+}
+
+
+def upgrade(store, conn):
+    """Bring the store's schema up to SCHEMA_VERSION and record the version."""
     def recorded():
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0]) if row else 0  # 0: a SQLite file from before versions were recorded
     if recorded() == SCHEMA_VERSION:
         return
-    with transaction(conn):
+    with store.transaction(conn):
         version = recorded()  # another worker's upgrade may have come first
         if version > SCHEMA_VERSION:
-            raise conn.errors[0](f"the store's schema is version {version}, of a later release than this one's "
-                                 f"{SCHEMA_VERSION}")
+            raise store.errors[0](f"the store's schema is version {version}, of a later release than this one's "
+                                  f"{SCHEMA_VERSION}")
+        fresh = store.has_column(conn, "item", "series")  # made by this release: nothing to bring up
         for step, run in UPGRADES.items():
-            if version < step:
-                run(conn)
+            if version < step and not fresh:
+                run(store, conn)
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?) "
                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
@@ -728,59 +828,11 @@ def wait_for_lock(run, statement):
             time.sleep(random.uniform(0, 0.0002))
 
 
-@contextmanager
-def state():
-    """This process's connection, one thread at a time; opened on first use, after a fork, and after a failure.
-
-    Opening it starts the process's upkeep thread.
-    """
-    # Waiting threads give up as SQLite's own busy timeout does, so the caller gets its 503 in time.
-    if not _state.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
-        raise sqlite3.OperationalError("database is locked (busy in another thread of this worker)")
-    try:
-        if _state.key == (os.getpid(), DB_PATH) and not _state.conn.alive():
-            _state.key = None  # its server restarted since: connect afresh rather than fail this request
-        if _state.key != (os.getpid(), DB_PATH):
-            start_upkeep()
-            _state.conn = open_state(DB_PATH)
-            _state.key = (os.getpid(), DB_PATH)
-        yield _state.conn
-    except STORE_ERRORS:
-        if _state.key == (os.getpid(), DB_PATH):
-            _state.key = None  # connect afresh next time: to a restarted server, or a file put back
-            with suppress(*STORE_ERRORS):
-                _state.conn.close()
-        raise
-    finally:
-        _state.lock.release()
-
-
-def start_upkeep():
-    """Start this process's upkeep thread, unless it runs (for the store configured now)."""
-    with _state.upkeep_lock:
-        if _state.upkeep != (os.getpid(), DB_PATH):
-            _state.upkeep = (os.getpid(), DB_PATH)
-            _inbox.backlog = 0  # the store before's, until the new thread has measured this one's
-            threading.Thread(target=upkeep_forever, args=(_state.upkeep,), name="upkeep", daemon=True).start()
-
-
-@contextmanager
-def transaction(conn):
-    """Run a block as one write transaction, taking the store's write lock first."""
-    conn.begin()
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.rollback()
-        raise
-
-
 def bump(conn, bumps):
-    """Add to counter rows: {(name, label): amount}."""
-    conn.executemany("INSERT INTO counter (name, label, value) VALUES (?, ?, ?) "
-                     "ON CONFLICT (name, label) DO UPDATE SET value = counter.value + excluded.value",
-                     [(name, label, amount) for (name, label), amount in bumps.items() if amount])
+    """Add to counter rows: {(name, label, series): amount}."""
+    conn.executemany("INSERT INTO counter (name, label, series, value) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (name, label, series) DO UPDATE SET value = counter.value + excluded.value",
+                     [(*key, amount) for key, amount in bumps.items() if amount])
 
 
 class LabelValues:
@@ -809,53 +861,41 @@ class LabelValues:
         return value
 
 
-def series_key(conn, labels, numbered):
-    """How item and counter rows name a label set ("\tsender=+1…"): "\t#" and its number in series; "" for none.
+def series_number(store, conn, labels, label_values, numbered):
+    """The number in series of a callback's label set (0 for none), each value past its label's limit "other".
 
-    A number, once committed, never changes, so the connection keeps those it has read. One this
-    transaction gives out is kept in `numbered` only: a rollback would take it back.
+    A number, once committed, never changes, so the store keeps those it has read, and the number of
+    each label set whose values were all counted as they are: the same few recur in every fold. Not of
+    one holding a value counted as "other": such values are as many as a sender likes, and the
+    store's memory is bounded. One this transaction gives out is kept in `numbered` only: a
+    rollback would take it back.
     """
-    if not labels:
-        return ""
-    number = conn.series.get(labels) or numbered.get(labels)
+    if labels in store.label_sets:
+        return store.label_sets[labels]
+    counted = tuple(value and label_values.admit(name, value, LABEL_LIMIT) for name, value in zip(LABEL_NAMES, labels))
+    number = store.series.get(counted) or numbered.get(counted)
     if number is None:
-        row = conn.execute("SELECT id FROM series WHERE labels = ?", (labels,)).fetchone()
+        row = conn.execute(f"SELECT id FROM series WHERE {SERIES_MATCH}", counted).fetchone()
         if row:
-            number = conn.series[labels] = row[0]
+            number = store.series[counted] = row[0]
         else:
-            number = numbered[labels] = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM series").fetchone()[0]
-            conn.execute("INSERT INTO series VALUES (?, ?)", (number, labels))
-    return f"\t#{number}"
+            number = numbered[counted] = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM series").fetchone()[0]
+            conn.execute("INSERT INTO series VALUES (?, ?, ?, ?, ?)", (number, *counted))
+    if counted == labels and counted in store.series:
+        store.label_sets[labels] = number
+    return number
 
 
-def label_set_key(conn, labels, label_values, numbered):
-    """series_key of a callback's label values, each value past its label's limit counted as "other".
-
-    A label set committed keeps its values and number for good, so the connection keeps the key of
-    each it has found committed: the same few recur in every fold. Not of one holding a value counted
-    as "other": such values are as many as a sender likes, and the connection's memory is bounded.
-    """
-    if labels in conn.label_sets:
-        return conn.label_sets[labels]
-    admitted = [(name, value, label_values.admit(name, value, LABEL_LIMIT))
-                for name, value in zip(LABEL_NAMES, labels) if value]
-    text = "".join(f"\t{name}={counted}" for name, _, counted in admitted)
-    key = series_key(conn, text, numbered)
-    if text in conn.series and all(value == counted for _, value, counted in admitted):
-        conn.label_sets[labels] = key
-    return key
-
-
-def apply_callbacks(conn, callbacks):
+def apply_callbacks(store, conn, callbacks):
     """Record Callbacks and move their counts, inside the caller's transaction, in order of their time.
 
     A retry of a (SID, status) already recorded only counts as a duplicate. A message or call keeps
     the breakdown labels of its first callback, so a later one without them moves the same series.
     """
-    items = {}  # (kind name, SID): [latest status, bits of the statuses seen, first seen, labels]
+    items = {}  # (kind name, SID): [latest status, bits of the statuses seen, first seen, series]
     for kind in {callback[1].name: callback[1] for callback in callbacks}.values():  # a Kind's own hash is slow
         sids = sorted({callback[2] for callback in callbacks if callback[1] is kind})
-        for sid, *item in select_in(conn, "SELECT sid, status, seen, first_seen, labels FROM item "
+        for sid, *item in select_in(conn, "SELECT sid, status, seen, first_seen, series FROM item "
                                           "WHERE kind = ? AND sid IN ({})", sids, kind.name):
             items[kind.name, sid] = item
     bumps, changed, label_values, numbered = defaultdict(float), {}, LabelValues(conn), {}
@@ -864,38 +904,46 @@ def apply_callbacks(conn, callbacks):
         gauge = f"twilio_{kind.name}_status_gauge"
         item = items.get((kind.name, sid))
         if item and item[1] & bit:
-            bumps["twilio_webhook_duplicates_total", kind.name] += 1
+            bumps["twilio_webhook_duplicates_total", kind.name, 0] += 1
             continue
         if item is None:
-            series = label_set_key(conn, labels, label_values, numbered)
+            series = series_number(store, conn, labels, label_values, numbered)
             item = items[kind.name, sid] = [status, bit, now, series]
-            bumps[gauge, status + series] += 1
+            bumps[gauge, status, series] += 1
         elif kind.ranks[status] > kind.ranks[item[0]]:
-            bumps[gauge, item[0] + item[3]] -= 1
-            bumps[gauge, status + item[3]] += 1
+            bumps[gauge, item[0], item[3]] -= 1
+            bumps[gauge, status, item[3]] += 1
             item[0] = status
         series = item[3]
-        bumps[f"twilio_{kind.name}_callback_total", status + series] += 1
+        bumps[f"twilio_{kind.name}_callback_total", status, series] += 1
         item[1] |= bit
         changed[kind.name, sid] = item
         if status in kind.error_statuses:
             error_code = label_values.admit("error_code", error_code, MAX_ERROR_CODES)
-            bumps["twilio_message_errors_total", error_code + series] += 1
+            bumps["twilio_message_errors_total", error_code, series] += 1
         if status == kind.timed_status:
             if not kind.timing_field:
                 seconds = max(0.0, now - item[2])
             if seconds != "":
                 le = next((str(float(bound)) for bound in kind.buckets if float(seconds) <= bound), "+Inf")
-                bumps[f"{kind.histogram}_bucket", le] += 1  # buckets are stored non-cumulative
-                bumps[f"{kind.histogram}_sum", ""] += float(seconds)
+                bumps[f"{kind.histogram}_bucket", le, 0] += 1  # buckets are stored non-cumulative
+                bumps[f"{kind.histogram}_sum", "", 0] += float(seconds)
     conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?, ?, ?) "
                      "ON CONFLICT (kind, sid) DO UPDATE SET status = excluded.status, seen = excluded.seen",
                      [(kind, sid, *item) for (kind, sid), item in changed.items()])
     bump(conn, bumps)
 
 
+def select_in(conn, query, values, *parameters):
+    """The rows of a query whose last condition is `IN ({})`, over any number of values."""
+    values = list(values)
+    for start in range(0, len(values), 500):  # well under SQLite's limit on parameters
+        chunk = values[start:start + 500]
+        yield from conn.execute(query.format(",".join("?" * len(chunk))), (*parameters, *chunk))
+
+
 # --- the inbox ---
-# A webhook appends its callback to its worker's inbox file and answers 200. Every
+# A webhook appends its callbacks to its worker's inbox file and answers 200. Every
 # FOLD_INTERVAL_SECONDS one worker's upkeep thread (they take turns, see fold_for_upkeep) moves
 # what all its host's inbox files hold into the store, and a scrape moves what is left first.
 # The written line survives a crash of the worker; moving it commits the counts, the
@@ -943,143 +991,163 @@ class Unavailable(Exception):
     """The inbox cannot take a callback durably now: a webhook answers 503, and Twilio retries."""
 
 
-def write_to_inbox(line):
-    """Append a line to this worker's inbox file; once written, no crash of the worker can lose it.
+class Inbox:
+    """This worker's inbox file, and what it knows of its host's: their read positions and backlog."""
 
-    The store need not be up: the inbox keeps what it has not taken in, up to INBOX_LIMIT.
-    """
-    try:
-        if _inbox.key != (os.getpid(), DB_PATH) or _inbox.size >= INBOX_ROTATE_BYTES:
-            start_inbox_file()  # for a new process or store, its upkeep measures the backlog afresh
-        if _inbox.backlog > INBOX_LIMIT:
-            raise Unavailable(f"the inbox holds {_inbox.backlog} bytes the store has not taken in, over "
-                              f"TWILIO_EXPORTER_INBOX_LIMIT={INBOX_LIMIT}")
-        written = _inbox.file.write(line)  # one write(2), O_APPEND: the lines of threads never mix
-        if written != len(line):
-            raise OSError(f"disk full: {written} of {len(line)} bytes written")
-    except OSError as error:
-        raise Unavailable(f"inbox {_inbox.path or inbox_prefix()}: {error}") from None
-    _inbox.size += written
+    def __init__(self, prefix):
+        self.prefix, self.folder = prefix, os.path.dirname(prefix)
+        self.file, self.path, self.size, self.lock = None, None, 0, threading.Lock()
+        self.offsets = {}     # {name: read position} of this host's files, as the store last gave them
+        self.backlog = 0      # the bytes past them, as the upkeep thread last measured, for INBOX_LIMIT
+        self.refused = set()  # files too old for the store to know whether it counted them
 
+    def write(self, lines):
+        """Append lines to this worker's inbox file; once written, no crash of the worker can lose them.
 
-def inbox_prefix(target=None):
-    """The start of the paths of this host's inbox files, for a store: the one configured unless named."""
-    target = DB_PATH if target is None else target
-    return store_class(target).inbox_prefix(target)
-
-
-def start_inbox_file():
-    """Start this worker's next inbox file; the one before is let go once its last writer is done."""
-    with _inbox.lock:
-        if _inbox.key == (os.getpid(), DB_PATH) and _inbox.size < INBOX_ROTATE_BYTES:
-            return _inbox.file  # another thread started it meanwhile
-        start_upkeep()  # the first callback of a process not started by gunicorn.conf.py
-        # Unique across every host over one store, as the store knows each file's read position by its name.
-        path = f"{inbox_prefix()}{HOST}.{os.getpid()}.{time.time_ns()}"
-        file = open(f"{path}.new", "ab", buffering=0)
-        # Held as long as the file is open, even across a crash: a fold knows a file is done
-        # when it can take the lock. Taken before the file is named, so no fold sees it unlocked.
-        fcntl.flock(file, fcntl.LOCK_EX)
-        os.rename(f"{path}.new", path)
-        _inbox.file, _inbox.path, _inbox.size, _inbox.key = file, path, 0, (os.getpid(), DB_PATH)
-        return file
-
-
-def inbox_files(prefix):
-    """{name: size} of every inbox file whose path starts with prefix."""
-    sizes = {}
-    for path in glob.glob(glob.escape(prefix) + "*[0-9]"):
+        The store need not be up: the inbox keeps what it has not taken in, up to INBOX_LIMIT.
+        """
         try:
-            sizes[os.path.basename(path)] = os.stat(path).st_size
-        except FileNotFoundError:  # removed by another worker's fold meanwhile
-            pass
-    return sizes
+            if self.file is None or self.size >= INBOX_ROTATE_BYTES:
+                self.start_file()
+            if self.backlog > INBOX_LIMIT:
+                raise Unavailable(f"the inbox holds {self.backlog} bytes the store has not taken in, over "
+                                  f"TWILIO_EXPORTER_INBOX_LIMIT={INBOX_LIMIT}")
+            written = self.file.write(lines)  # one write(2), O_APPEND: the lines of threads never mix
+            if written != len(lines):
+                raise OSError(f"disk full: {written} of {len(lines)} bytes written")
+        except OSError as error:
+            raise Unavailable(f"inbox {self.path or self.prefix}: {error}") from None
+        self.size += written
+
+    def start_file(self):
+        """Start this worker's next inbox file; the one before is let go once its last writer is done."""
+        with self.lock:
+            if self.file is not None and self.size < INBOX_ROTATE_BYTES:
+                return  # another thread started it meanwhile
+            # Unique across every host over one store, as the store knows each file's read position by its name.
+            path = f"{self.prefix}{HOST}.{os.getpid()}.{time.time_ns()}"
+            file = open(f"{path}.new", "ab", buffering=0)
+            # Held as long as the file is open, even across a crash: a fold knows a file is done
+            # when it can take the lock. Taken before the file is named, so no fold sees it unlocked.
+            fcntl.flock(file, fcntl.LOCK_EX)
+            os.rename(f"{path}.new", path)
+            self.file, self.path, self.size = file, path, 0
+
+    def close(self):
+        """Let this worker's inbox file go."""
+        if self.file is not None:
+            self.file.close()
+
+    def files(self):
+        """{name: size} of this host's inbox files, but those refused."""
+        sizes = {}
+        for path in glob.glob(glob.escape(self.prefix) + "*[0-9]"):
+            name = os.path.basename(path)
+            try:
+                sizes[name] = os.stat(path).st_size
+            except FileNotFoundError:  # removed by another worker's fold meanwhile
+                continue
+        return {name: size for name, size in sizes.items() if name not in self.refused}
+
+    def refresh(self, conn, files):
+        """Read the store's positions of the files named; return the names of those it has finished."""
+        self.offsets, finished = {}, set()
+        for name, offset, done in select_in(conn, 'SELECT name, "offset", finished FROM inbox WHERE name IN ({})',
+                                            sorted(files)):
+            self.offsets[name] = offset
+            if done is not None:
+                finished.add(name)
+        return finished
+
+    def refuse_the_forgotten(self, files):
+        """Leave out files the store may have counted and forgotten since: it remembers INBOX_MEMORY_SECONDS."""
+        for name in sorted(files):
+            if name not in self.offsets and file_time(name) < time.time() - INBOX_MEMORY_SECONDS:
+                self.refused.add(name)
+                del files[name]
+                log.error("inbox %s: not read, as it is older than the %d s the store remembers inbox files for, "
+                          "and may have been counted already. Remove it if so; if its callbacks were never counted, "
+                          "give it a name that ends in the time now (mv %s %s%s.recovered.$(date +%%s%%N))",
+                          name, INBOX_MEMORY_SECONDS, os.path.join(self.folder, name), self.prefix, HOST)
+
+    def measure(self, age=True):
+        """(bytes, seconds) of what this host's inbox files hold past the read positions the store last gave.
+
+        The seconds (unless age is false) are the age of the oldest line among them: its own time
+        where it is a form callback's, else the time its file was made, whichever is later (an
+        event's time may be older than its arrival).
+        """
+        total, oldest = 0, time.time()
+        for name, size in self.files().items():
+            offset = self.offsets.get(name, 0)
+            if size <= offset:
+                continue
+            total += size - offset
+            if not age:
+                continue
+            born = file_time(name)
+            with suppress(OSError), open(os.path.join(self.folder, name), "rb") as file:
+                line = next((line for _, line in iter_lines(os.pread(file.fileno(), 1024, offset), offset)), b"")
+                callback, _ = parse_inbox_line(line)
+                born = max(born, callback.time) if callback else born
+            oldest = min(oldest, born)
+        return total, time.time() - oldest if total else 0
 
 
-def select_in(conn, query, values, *parameters):
-    """The rows of a query whose last condition is `IN ({})`, over any number of values."""
-    values = list(values)
-    for start in range(0, len(values), 500):  # well under SQLite's limit on parameters
-        chunk = values[start:start + 500]
-        yield from conn.execute(query.format(",".join("?" * len(chunk))), (*parameters, *chunk))
+def file_time(name):
+    """When an inbox file was made, from the time.time_ns() it was named with (0 if none)."""
+    stamp = name.rpartition(".")[2]
+    return int(stamp) / 1e9 if stamp.isdigit() else 0
 
 
-def inbox_offsets(conn, names, finished=None):
-    """{name: offset} of the inbox files the store knows, of those named; adds to `finished` those it has finished."""
-    offsets = {}
-    for name, offset, done in select_in(conn, 'SELECT name, "offset", finished FROM inbox WHERE name IN ({})',
-                                        sorted(names)):
-        offsets[name] = offset
-        if done is not None and finished is not None:
-            finished.add(name)
-    return offsets
-
-
-def fold_inbox(conn):
+def fold_inbox(store, conn):
     """Move the callbacks in this host's inbox files into the counts, about FOLD_BYTES at most; return the bytes read.
 
     Every worker's fold reads every inbox file of its host. So a fold that waited the whole
     BUSY_TIMEOUT_SECONDS for the write lock while other workers' folds moved the inboxes on has not
-    failed: they moved its worker's lines too, or will next (under a heavy backlog the scrapes' folds,
-    the upkeep's, and over PostgreSQL other hosts' queue for the lock, and one could wait past the
-    timeout and be logged as failing for nothing).
+    failed: they moved its worker's lines too, or will next.
     """
-    prefix = inbox_prefix(conn.target)  # the connection's own, whatever DB_PATH says
-    files, finished = inbox_files(prefix), set()
-    positions = _inbox.offsets = inbox_offsets(conn, files, finished)
+    inbox = store.inbox
+    files = inbox.files()
+    finished = inbox.refresh(conn, files)
+    inbox.refuse_the_forgotten(files)
     for name in finished:
-        if positions[name] == files[name]:  # moved in whole before: a copy of it brought back adds nothing
+        if inbox.offsets[name] == files.get(name):  # moved in whole before: a copy brought back adds nothing
             with suppress(FileNotFoundError):
-                os.unlink(os.path.join(os.path.dirname(prefix), name))
-    if all(positions.get(name) == size for name, size in files.items()):
+                os.unlink(os.path.join(inbox.folder, name))
+    if all(inbox.offsets.get(name) == size for name, size in files.items()):
         return 0  # nothing new: no write lock needed
+    positions = dict(inbox.offsets)
     try:
-        return move_inboxes_in(conn, prefix)
-    except conn.errors as error:
-        if not conn.is_lock_timeout(error):
+        return move_inboxes_in(store, conn)
+    except store.errors as error:
+        if not store.is_lock_timeout(error):
             raise
-        if inbox_offsets(conn, files) == positions:
+        inbox.refresh(conn, files)
+        if inbox.offsets == positions:
             raise  # held by something that is not moving the inboxes in: a real failure
         log.debug("waited out the lock while other workers moved the inboxes in: %s", error)
         return 0
 
 
-def move_inboxes_in(conn, prefix):
+def move_inboxes_in(store, conn):
     """fold_inbox's one transaction; a file read to its end once its worker let it go is removed after the commit.
 
     The store keeps its name for INBOX_MEMORY_SECONDS, so a copy of it brought back later adds nothing.
     """
-    callbacks, read, finished = [], 0, []
-    folder = os.path.dirname(prefix)
-    with transaction(conn):
-        files = inbox_files(prefix)  # listed under the write lock: no other fold changes them meanwhile
-        offsets = inbox_offsets(conn, files)
+    inbox, callbacks, read, finished = store.inbox, [], 0, []
+    with store.transaction(conn):
+        files = inbox.files()  # listed under the write lock: no other fold changes them meanwhile
+        inbox.refresh(conn, files)
         for name in sorted(files):
             if read >= FOLD_BYTES:
                 break
-            offset = offsets.get(name, 0)
-            try:
-                file = open(os.path.join(folder, name), "rb")
-            except FileNotFoundError:  # read to its end, and removed since the listing
+            offset = inbox.offsets.get(name, 0)
+            data, let_go, size = read_inbox_file(inbox, name, offset, FOLD_BYTES - read)
+            if data is None:  # read to its end, and removed since the listing
                 continue
-            with file:
-                try:
-                    fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    let_go = True  # its worker closed it or died: nothing more will come
-                except BlockingIOError:
-                    let_go = False
-                size = os.fstat(file.fileno()).st_size
-                # Only what is there, and only what is left of FOLD_BYTES across all the files.
-                data = os.pread(file.fileno(), max(0, min(FOLD_BYTES - read, size - offset)), offset)
             read += len(data)
-            end = data.rfind(b"\n") + 1
-            if let_go and offset + len(data) == size and end < len(data):
-                log.warning("inbox %s: skipped the %d-byte unfinished line a worker was writing as it died "
-                            "(never answered 200, so Twilio retries it)", name, len(data) - end)
-                end = len(data)
-            elif not end and len(data) == FOLD_BYTES:
-                log.error("inbox %s: skipped %d bytes at %d holding no line at all", name, len(data), offset)
-                end = len(data)
+            end = whole_lines(name, data, offset, let_go and offset + len(data) == size)
             for at, line in iter_lines(data[:end], offset):
                 callback, reason = parse_inbox_line(line)
                 if callback is None:  # one bad line must never stop the others being counted
@@ -1091,13 +1159,41 @@ def move_inboxes_in(conn, prefix):
             if let_go and offset + end == size:
                 finished.append(name)
         conn.executemany("UPDATE inbox SET finished = ? WHERE name = ?", [(time.time(), name) for name in finished])
-        apply_callbacks(conn, sorted(callbacks, key=lambda callback: callback[0]))
-        moved = inbox_offsets(conn, files)
-    _inbox.offsets = moved
+        apply_callbacks(store, conn, sorted(callbacks, key=lambda callback: callback[0]))
+    inbox.refresh(conn, files)
     for name in finished:  # its row stays, marked finished, for INBOX_MEMORY_SECONDS
         with suppress(FileNotFoundError):  # another worker's fold may remove it first
-            os.unlink(os.path.join(folder, name))
+            os.unlink(os.path.join(inbox.folder, name))
     return read
+
+
+def read_inbox_file(inbox, name, offset, most):
+    """(bytes from offset, at most `most` of them; whether its worker let it go; its size), or (None, …) if gone."""
+    try:
+        file = open(os.path.join(inbox.folder, name), "rb")
+    except FileNotFoundError:
+        return None, False, 0
+    with file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            let_go = True  # its worker closed it or died: nothing more will come
+        except BlockingIOError:
+            let_go = False
+        size = os.fstat(file.fileno()).st_size
+        return os.pread(file.fileno(), max(0, min(most, size - offset)), offset), let_go, size
+
+
+def whole_lines(name, data, offset, at_a_dead_end):
+    """How many bytes of data end in a whole line; an unfinished line is passed over only where it can never end."""
+    end = data.rfind(b"\n") + 1
+    if at_a_dead_end and end < len(data):
+        log.warning("inbox %s: skipped the %d-byte unfinished line a worker was writing as it died "
+                    "(never answered 200, so Twilio retries it)", name, len(data) - end)
+        return len(data)
+    if not end and len(data) == FOLD_BYTES:
+        log.error("inbox %s: skipped %d bytes at %d holding no line at all", name, len(data), offset)
+        return len(data)
+    return end
 
 
 def iter_lines(data, offset):
@@ -1109,52 +1205,26 @@ def iter_lines(data, offset):
         at += len(line) + 1
 
 
-def inbox_backlog(offsets, age=True):
-    """(bytes, seconds) of what this host's inbox files hold past the read positions the store last gave.
-
-    The seconds (unless age is false) are the age of the oldest line among them: its own time
-    where it is a form callback's, else the time its file was made, whichever is later (an
-    event's time may be older than its arrival).
-    """
-    prefix = inbox_prefix()
-    total, oldest = 0, time.time()
-    for name, size in inbox_files(prefix).items():
-        offset = offsets.get(name, 0)
-        if size <= offset:
-            continue
-        total += size - offset
-        if not age:
-            continue
-        stamp = name.rpartition(".")[2]
-        born = int(stamp) / 1e9 if stamp.isdigit() else 0  # the time.time_ns() it was named with
-        with suppress(OSError), open(os.path.dirname(prefix) + "/" + name, "rb") as file:
-            line = next((line for _, line in iter_lines(os.pread(file.fileno(), 1024, offset), offset)), b"")
-            callback, _ = parse_inbox_line(line)
-            born = max(born, callback.time) if callback else born
-        oldest = min(oldest, born)
-    return total, time.time() - oldest if total else 0
-
-
 # --- upkeep ---
 
-def prune(conn, now):
+def prune(store, conn, now):
     """Forget one batch of what was first seen before the retention window, keeping gauges exact."""
-    oldest = ("SELECT kind, sid, status, labels FROM item WHERE first_seen < ? "
+    oldest = ("SELECT kind, sid, status, series FROM item WHERE first_seen < ? "
               "ORDER BY first_seen, kind, sid LIMIT ?")  # the same rows twice in one transaction
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
-    with transaction(conn):
-        expired = conn.execute(f"SELECT kind, status, labels, count(*) FROM ({oldest}) AS expired "
-                               "GROUP BY kind, status, labels", window).fetchall()
-        bump(conn, {(f"twilio_{kind}_status_gauge", status + labels): -count
-                    for kind, status, labels, count in expired})
+    with store.transaction(conn):
+        expired = conn.execute(f"SELECT kind, status, series, count(*) FROM ({oldest}) AS expired "
+                               "GROUP BY kind, status, series", window).fetchall()
+        bump(conn, {(f"twilio_{kind}_status_gauge", status, series): -count
+                    for kind, status, series, count in expired})
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}) AS expired)", window)
         conn.execute("DELETE FROM inbox WHERE finished < ?", (now - INBOX_MEMORY_SECONDS,))
     if expired:
-        conn.vacuum()
+        store.vacuum(conn)
     return sum(count for *_, count in expired)
 
 
-def fold_for_upkeep(conn):
+def fold_for_upkeep(store, conn):
     """Fold, unless another worker of the host folds now or caught up within FOLD_INTERVAL_SECONDS.
 
     Return the seconds until the next try: none while a backlog lasts, longer while nothing comes.
@@ -1163,9 +1233,9 @@ def fold_for_upkeep(conn):
     of counters. A file beside the inboxes paces them: locked while a worker folds, written to
     when a fold has caught up (empty while none has).
     """
-    prefix = inbox_prefix(conn.target)
+    inbox = store.inbox
     try:
-        pace = os.fdopen(os.open(f"{prefix}pace", os.O_RDWR | os.O_CREAT, 0o666), "r+b", buffering=0)
+        pace = os.fdopen(os.open(f"{inbox.prefix}pace", os.O_RDWR | os.O_CREAT, 0o666), "r+b", buffering=0)
     except FileNotFoundError:  # no inbox folder, so nothing to move in; the webhooks' 503s name it
         return FOLD_IDLE_SECONDS
     with pace:
@@ -1176,30 +1246,30 @@ def fold_for_upkeep(conn):
         except BlockingIOError:
             since = 0  # another worker folds now, and moves this worker's lines too
         if 0 <= since < FOLD_INTERVAL_SECONDS:
-            _inbox.offsets = inbox_offsets(conn, inbox_files(prefix))  # kept fresh for the webhooks' limit
+            inbox.refresh(conn, inbox.files())  # kept fresh for the webhooks' limit
             return FOLD_INTERVAL_SECONDS - since
-        read = fold_inbox(conn)
+        read = fold_inbox(store, conn)
         if read < FOLD_BYTES:
             os.pwrite(pace.fileno(), b"\n", 0)  # its time is when the host's folds last caught up
     return 0 if read >= FOLD_BYTES else FOLD_INTERVAL_SECONDS if read else FOLD_IDLE_SECONDS
 
 
-def prune_expired(conn):
+def prune_expired(store, conn):
     """Prune one batch and log it; return the seconds until the next, none while a backlog lasts."""
-    pruned = prune(conn, time.time())
+    pruned = prune(store, conn, time.time())
     if pruned:
         log.info("pruned %d messages and calls older than %d s", pruned, RETENTION_SECONDS)
     return 0 if pruned == PRUNE_BATCH else PRUNE_INTERVAL_SECONDS
 
 
-def checkpoint(conn):
+def tidy(store, conn):
     """Let the store tidy up: SQLite empties its WAL, PostgreSQL refreshes stale statistics (see each store's)."""
-    conn.checkpoint()
-    return CHECKPOINT_INTERVAL_SECONDS
+    store.tidy(conn)
+    return TIDY_INTERVAL_SECONDS
 
 
-def upkeep_forever(key):
-    """Fold the inboxes, prune, checkpoint and poll, each when it asks, until the store configured changes.
+def upkeep_forever(store):
+    """Fold the inboxes, prune, tidy and poll, each when it asks, until the store is closed.
 
     The thread has a connection of its own, so scrapes never wait behind its work. Each job says
     when it wants to run next; a failing one is retried at its interval, at least once a second.
@@ -1208,38 +1278,33 @@ def upkeep_forever(key):
     """
     jobs = {fold_for_upkeep: ("moving the inboxes in", FOLD_INTERVAL_SECONDS),
             prune_expired: ("pruning", PRUNE_INTERVAL_SECONDS),
-            checkpoint: ("checkpoint", CHECKPOINT_INTERVAL_SECONDS),
+            tidy: ("tidying", TIDY_INTERVAL_SECONDS),
             poll_when_due: ("claiming account polls", 1)}
     due, failing, conn = dict.fromkeys(jobs, 0.0), set(), None
-    while True:
+    while not store.closed:
         time.sleep(max(0.0, min(due.values()) - time.monotonic()))
-        if _state.upkeep != key:
-            break
-        _inbox.backlog = inbox_backlog(_inbox.offsets, age=False)[0]  # for the webhooks' limit; needs no store
+        store.inbox.backlog = store.inbox.measure(age=False)[0]  # for the webhooks' limit; needs no store
         for run, (job, interval) in jobs.items():
-            # Not yet due, or the store configured has changed since: a job would act on the new one's settings.
-            if time.monotonic() < due[run] or _state.upkeep != key:
+            if time.monotonic() < due[run] or store.closed:
                 continue
             try:
-                conn = conn or open_state(key[1])
-                wait = run(conn)
+                conn = conn or store.open()
+                wait = run(store, conn)
             except Exception as error:  # the thread must live on: nothing else folds in this worker
                 wait = max(interval, FAILURE_RETRY_SECONDS)
                 if run not in failing:  # once, not at every try
-                    log.error("store %s: %s failed, retrying every %g s: %s", store_name(key[1]), job, wait,
-                              error, exc_info=not isinstance(error, (*STORE_ERRORS, OSError)))
+                    log.error("store %s: %s failed, retrying every %g s: %s", store.name, job, wait,
+                              error, exc_info=not isinstance(error, (*store.errors, OSError)))
                 failing.add(run)
-                if conn is not None and isinstance(error, STORE_ERRORS):
-                    with suppress(*STORE_ERRORS):
-                        conn.close()  # the next try connects afresh: to a restarted server, or a file put back
+                if isinstance(error, store.errors):
+                    store.forget(conn)  # the next try connects afresh: to a restarted server, or a file put back
                     conn = None
             else:
                 if run in failing:
-                    log.warning("store %s: %s works again", store_name(key[1]), job)
+                    log.warning("store %s: %s works again", store.name, job)
                 failing.discard(run)
             due[run] = time.monotonic() + wait
-    if conn is not None:
-        conn.close()
+    store.forget(conn)
 
 
 # --- signatures ---
@@ -1280,6 +1345,14 @@ def signature_is_valid(environ, params):
         return False
 
 
+def check_signature(environ, params):
+    """Refuse a request that no configured token signed; without a token nothing is checked."""
+    if AUTH_TOKENS and not signature_is_valid(environ, params):
+        checked = "X-Twilio-Signature and bodySHA256 do not" if isinstance(params, str) else "X-Twilio-Signature does not"
+        body = " and the body" if isinstance(params, str) else ""
+        raise Reject(403, f"{checked} match {signed_url(environ)[:200]!r}{body} with any configured token")
+
+
 # --- account polling ---
 
 def fetch_balance(account):
@@ -1306,9 +1379,9 @@ def due_polls(conn, now):
     return [operation for operation in POLLS if next_due.get(operation, 0) <= now]
 
 
-def claim_polls(conn, now):
+def claim_polls(store, conn, now):
     """Take the operations due this interval; across all workers, only one takes each."""
-    with transaction(conn):
+    with store.transaction(conn):
         due = due_polls(conn, now)
         conn.executemany("INSERT INTO poll (operation, due) VALUES (?, ?) "
                          "ON CONFLICT (operation) DO UPDATE SET due = excluded.due",
@@ -1327,7 +1400,7 @@ def rest_account():
     return client.api.v2010.accounts(ACCOUNT_SID)
 
 
-def poll_account(operations):
+def poll_account(store, operations):
     """Call the REST API for each operation and keep the answer, or count the failure."""
     for operation in operations:
         try:
@@ -1339,15 +1412,14 @@ def poll_account(operations):
             log.error("Twilio API %s failed: %s.%s Next try in %d s.", operation, reason, hint, POLL_INTERVAL_SECONDS)
             payload = None
         try:
-            with state() as conn, transaction(conn):
+            with store.connection() as conn, store.transaction(conn):
                 if payload is None:
                     conn.execute("UPDATE poll SET errors = errors + 1 WHERE operation = ?", (operation,))
                 else:
                     conn.execute("UPDATE poll SET payload = ?, last_success = ? WHERE operation = ?",
                                  (payload, time.time(), operation))
-        except STORE_ERRORS as error:
-            log.error("store %s: keeping the answer of Twilio API %s failed: %s", store_name(DB_PATH), operation,
-                      error)
+        except store.errors as error:
+            log.error("store %s: keeping the answer of Twilio API %s failed: %s", store.name, operation, error)
 
 
 def api_error_reason(error):
@@ -1364,7 +1436,7 @@ def api_error_reason(error):
     return response.status_code, f"HTTP {response.status_code}, Twilio error {body.get('code')}: {body.get('message')}"
 
 
-def poll_when_due(conn):
+def poll_when_due(store, conn):
     """The upkeep's job: start, in the background, the polls whose interval has passed, from the process's start.
 
     Claimed in the store, so each is polled once per interval across every worker of every host.
@@ -1373,9 +1445,9 @@ def poll_when_due(conn):
         return POLL_INTERVAL_SECONDS
     now = time.time()
     # Read first: the usual check finds nothing due and need not wait for the write lock.
-    due = due_polls(conn, now) and claim_polls(conn, now)
+    due = due_polls(conn, now) and claim_polls(store, conn, now)
     if due:
-        threading.Thread(target=poll_account, args=(due,), name="twilio-api-poll", daemon=True).start()
+        threading.Thread(target=poll_account, args=(store, due), name="twilio-api-poll", daemon=True).start()
     return 1
 
 
@@ -1441,13 +1513,15 @@ class StateCollector:
 
     def collect(self):
         """Yield the callback metrics, every known label value present from the start."""
-        read, _ = read_store(lambda conn: (
-            {(name, label): value for name, label, value in
-             wait_for_lock(conn.execute, "SELECT name, label, value FROM counter")},
+        current = store()
+        read, _ = read_store(current, lambda conn: (
+            {(name, label, series): value for name, label, series, value in
+             wait_for_lock(conn.execute, "SELECT name, label, series, value FROM counter")},
             # Read after the counters: a label set they name was committed before them.
-            {f"#{number}": labels for number, labels in wait_for_lock(conn.execute, "SELECT id, labels FROM series")},
+            {number: tuple(values) for number, *values in
+             wait_for_lock(conn.execute, f"SELECT id, {', '.join(LABEL_NAMES)} FROM series")},
             list(account_metrics(conn)) if ACCOUNT_SID else []))
-        backlog, age = inbox_backlog(_inbox.offsets)
+        backlog, age = current.inbox.measure()
         yield GaugeMetricFamily("twilio_exporter_store_up", "1 if this scrape read the store, else 0 (its series "
                                 "are then left out).", value=int(read is not None))
         yield GaugeMetricFamily("twilio_exporter_inbox_backlog_bytes", "Bytes of this host's inbox files not yet "
@@ -1478,11 +1552,11 @@ class StateCollector:
                     gauge.add_metric([status, *label_set], counts.get((gauge.name, status, *label_set), 0))
             cumulative, buckets = 0, []
             for bound in [str(float(bound)) for bound in kind.buckets] + ["+Inf"]:
-                cumulative += rows.get((f"{kind.histogram}_bucket", bound), 0)
+                cumulative += rows.get((f"{kind.histogram}_bucket", bound, 0), 0)
                 buckets.append((bound, cumulative))
             histogram = HistogramMetricFamily(kind.histogram, kind.histogram_help, buckets=buckets,
-                                              sum_value=rows.get((f"{kind.histogram}_sum", ""), 0))
-            duplicates.add_metric([kind.name], rows.get(("twilio_webhook_duplicates_total", kind.name), 0))
+                                              sum_value=rows.get((f"{kind.histogram}_sum", "", 0), 0))
+            duplicates.add_metric([kind.name], rows.get(("twilio_webhook_duplicates_total", kind.name, 0), 0))
             yield from (callbacks, gauge, histogram)
         names = [name for name in LABELS if name in KINDS["message"].label_names]
         errors = CounterMetricFamily("twilio_message_errors_total",
@@ -1493,36 +1567,34 @@ class StateCollector:
         yield from (errors, duplicates)
 
 
-def read_store(read):
-    """(read(conn), None) on this process's connection once the inboxes are moved in; (None, the error) if not.
+def read_store(store, read):
+    """(read(conn), None) on the store's connection once the inboxes are moved in; (None, the error) if not.
 
     The store down, or a bug moving the inboxes in, leaves a scrape or /health answering all the
     same. The upkeep thread logs a store that is down, once; a bug is logged here with its traceback.
     """
     try:
-        with state() as conn:
-            fold_inbox(conn)
+        with store.connection() as conn:
+            fold_inbox(store, conn)
             return read(conn), None
     except Exception as error:
-        if not isinstance(error, STORE_ERRORS):
+        if not isinstance(error, store.errors):
             log.exception("bug reading the store")
         return None, error
 
 
 def labelled(rows, series, metric_names, names):
-    """{(metric name, first label value, *values of `names`): value} of some metrics' counter rows.
+    """{(metric name, its own label's value, *values of `names`): value} of some metrics' counter rows.
 
-    A row's label is its first value and its item's label set ("delivered\t#7", series 7: "\tsender=+1…";
-    or the set itself, as a worker of the release before may still write it during an upgrade). A label
-    the set lacks (counted before the label was chosen) is "unknown", and one no longer chosen is summed over.
+    A label the row's label set lacks (counted before the label was chosen) is "unknown", and one no
+    longer chosen is summed over.
     """
+    positions = [LABEL_NAMES.index(name) for name in names]
     counts = defaultdict(float)
-    for (metric_name, label), value in rows.items():
+    for (metric_name, label, number), value in rows.items():
         if metric_name in metric_names:
-            first, _, labels = label.partition("\t")
-            text = series.get(labels, "\t" + labels) if labels else ""
-            values = dict(pair.split("=", 1) for pair in text.split("\t")[1:])
-            counts[(metric_name, first, *(values.get(name, "unknown") for name in names))] += value
+            values = series.get(number, NO_LABELS)
+            counts[(metric_name, label, *(values[at] or "unknown" for at in positions))] += value
     return counts
 
 
@@ -1555,11 +1627,12 @@ class Reject(Exception):
         self.code, self.reason, self.headers = code, reason, list(headers)
 
 
-def answer(code, payload, headers=()):
-    """A JSON answer as (status, headers, body)."""
-    body = (json.dumps(payload) + "\n").encode()
+def answer(code, payload=None, headers=()):
+    """An answer as (status, headers, body): a JSON payload, or an empty body (all Twilio needs)."""
+    body = b"" if payload is None else (json.dumps(payload) + "\n").encode()
+    content_type = "text/plain" if payload is None else "application/json"
     return (f"{code} {http.HTTPStatus(code).phrase}",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))] + list(headers), body)
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))] + list(headers), body)
 
 
 class Form(dict):
@@ -1679,26 +1752,30 @@ def event_type_label(event_type):
     return event_type if event_type in EVENTS_BY_TYPE else "other"
 
 
-def receive_callback(environ, kind):
-    """Check one status callback and write it to the inbox; 200 only once it is written."""
-    form = read_form(environ)
-    if AUTH_TOKENS and not signature_is_valid(environ, form):
-        raise Reject(403, f"X-Twilio-Signature does not match {signed_url(environ)[:200]!r} with any configured token")
-    write_to_inbox(inbox_line(form_callback(kind, form)))
-    return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
+def receive(environ, endpoint):
+    """One webhook request, from bytes in to lines written: 200 only once they are in the inbox."""
+    if endpoint == "events":
+        body = read_body(environ, JSON_TYPE, MAX_EVENTS_BODY_BYTES)
+        check_signature(environ, body)
+        lines, received = event_lines(read_events(body), time.time())
+    else:
+        form = read_form(environ)
+        check_signature(environ, form)
+        lines, received = inbox_line(form_callback(KINDS[endpoint], form)), {}
+    if lines:
+        store().write(lines)  # one append: a crash leaves a whole batch of events, or an unanswered part
+    for label, count in received.items():
+        EVENTS_BY_TYPE[label].inc(count)
+    return answer(200)
 
 
-def receive_events(environ):
-    """Check an Event Streams batch and write its status events to the inbox in one append; 200 once written.
+def event_lines(events, arrival):
+    """The inbox lines of a batch's status events, and how many events of each type it held.
 
     Twilio drops a batch answered with any 4xx but 429, so one bad event is skipped, never refused.
     """
-    body = read_body(environ, JSON_TYPE, MAX_EVENTS_BODY_BYTES)
-    if AUTH_TOKENS and not signature_is_valid(environ, body):
-        raise Reject(403, f"X-Twilio-Signature and bodySHA256 do not match {signed_url(environ)[:200]!r} "
-                          "and the body with any configured token")
-    arrival, lines, received = time.time(), [], defaultdict(int)
-    for event in read_events(body):
+    lines, received = [], defaultdict(int)
+    for event in events:
         received[event_type_label(event["type"])] += 1
         if event["type"] in EVENT_TYPES:
             try:
@@ -1708,42 +1785,39 @@ def receive_events(environ):
         elif event["type"] == TEST_EVENT_TYPE:
             log.info("Event Streams test event %.40r received from sink %.40r", text(event.get("id")),
                      text(event.get("source")))
-    if lines:
-        write_to_inbox(b"".join(lines))  # one append: a crash leaves the whole batch or an unanswered part
-    for label, count in received.items():
-        EVENTS_BY_TYPE[label].inc(count)
-    return "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
+    return b"".join(lines), received
 
 
 def health(full):
     """Whether this host accepts callbacks durably (503 if not), and the store's state and the backlog (full)."""
+    current = store()
     try:
-        write_to_inbox(b"\n")  # proves the inbox takes a line now (an empty line is passed over)
+        current.write(b"\n")  # proves the inbox takes a line now (an empty line is passed over)
         failure = None
     except Unavailable as error:
         failure = str(error)
-    counts, error = read_store(store_counts)
-    store = {"name": store_name(DB_PATH), "up": error is None,
-             **({"error": f"{type(error).__name__}: {error}"[:500]} if error else {})}
+    counts, error = read_store(current, lambda conn: store_counts(current, conn))
     code, status = (200, "ok") if failure is None else (503, "unavailable")
     if not full:
         return answer(code, {"status": status})
-    backlog, age = inbox_backlog(_inbox.offsets)
+    backlog, age = current.inbox.measure()
     return answer(code, {
         "status": status,
         "signatures": "checked" if AUTH_TOKENS else "NOT CHECKED: TWILIO_AUTH_TOKEN is not set",
-        "store": store,
-        "inbox": {"folder": os.path.dirname(inbox_prefix()), "backlog_bytes": backlog,
+        "store": {"name": current.name, "up": error is None,
+                  **({"error": f"{type(error).__name__}: {error}"[:500]} if error else {})},
+        "inbox": {"folder": current.inbox.folder, "backlog_bytes": backlog,
                   "backlog_seconds": round(age, 3), "limit_bytes": INBOX_LIMIT,
-                  **({"failure": failure} if failure else {})},
+                  **({"failure": failure} if failure else {}),
+                  **({"refused": sorted(current.inbox.refused)} if current.inbox.refused else {})},
         "retention_seconds": RETENTION_SECONDS,
         **(counts or {}),
     })
 
 
-def store_counts(conn):
+def store_counts(store, conn):
     """/health's proof that the store takes a write, and what it holds: the tracked items and label values."""
-    with transaction(conn):
+    with store.transaction(conn):
         conn.execute("INSERT INTO meta VALUES ('health_checked_at', ?) "
                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (repr(time.time()),))
     tracked = dict(conn.execute("SELECT name, sum(value) FROM counter WHERE name LIKE '%_status_gauge' GROUP BY name"))
@@ -1769,8 +1843,7 @@ def route(environ):
     if path in WEBHOOKS and on != "private":
         if method != "POST":
             raise Reject(405, f"{method} is not allowed; Twilio POSTs callbacks", [("Allow", "POST")])
-        endpoint = WEBHOOKS[path]
-        return receive_events(environ) if endpoint == "events" else receive_callback(environ, KINDS[endpoint])
+        return receive(environ, WEBHOOKS[path])
     elif path == "/health":
         if method not in ("GET", "HEAD"):
             raise Reject(405, f"{method} is not allowed", [("Allow", "GET, HEAD")])
@@ -1857,8 +1930,8 @@ def send_test(args):
     print(f"sent {kind.name} {sid}; status callbacks go to {callback_url}")
     printed = set()
     while time.monotonic() - started < args.timeout:
-        with state() as conn:
-            fold_inbox(conn)  # as a scrape does: what the exporter answered 200 may still be in an inbox
+        with store().connection() as conn:
+            fold_inbox(store(), conn)  # as a scrape does: what the exporter answered 200 may still be in an inbox
             row = conn.execute("SELECT seen FROM item WHERE kind = ? AND sid = ?", (kind.name, sid)).fetchone()
         recorded = [status for bit, status in enumerate(kind.statuses) if row and row[0] >> bit & 1]
         for status in recorded:
@@ -1889,7 +1962,7 @@ def send_test(args):
               "  - that URL is reachable from the internet over HTTPS (POST to it from outside with curl);\n"
               "  - ngrok or your proxy is running and forwards to the exporter;\n"
               "  - the exporter is running, and this command reads its state file "
-              f"(TWILIO_EXPORTER_DB={store_name(DB_PATH)});\n"
+              f"(TWILIO_EXPORTER_DB={store().name});\n"
               "  - Twilio's debugger (Console > Monitor > Logs > Errors) for 11200 errors on that URL.")
     return 1
 

@@ -301,54 +301,53 @@ class Postgres:
         self.run("pg_ctl", "-D", self.folder / "data", "-m", "fast", "-w", "stop")
 
 
-def fold_rate(store, callbacks):
+def fold_rate(target, callbacks):
     """Callbacks a second one host's fold moves into a store from a backlog of inbox files (in this process)."""
     inbox = WORK / f"fold-{time.time_ns()}"
     inbox.mkdir()
-    te.DB_PATH, te.INBOX_DIR = store, str(inbox)
-    prefix = te.inbox_prefix()
+    store = te.make_store(target, str(inbox))
+    prefix, made = store.inbox.prefix, time.time_ns()
     statuses = ("sent", "delivered")
     lines = [te.inbox_line(te.new_callback(time.time(), te.KINDS["message"], f"SM{number // 2:032x}",
                                            statuses[number % 2])) for number in range(callbacks)]
     per_file = te.INBOX_ROTATE_BYTES // len(lines[0])
     for start in range(0, callbacks, per_file):  # as workers that have rotated or exited leave them
-        Path(f"{prefix}bench.1.{start + 1}").write_bytes(b"".join(lines[start:start + per_file]))
-    conn = te.open_state(store)
+        Path(f"{prefix}bench.1.{made + start}").write_bytes(b"".join(lines[start:start + per_file]))
+    conn = store.open()
     started = tidied = time.perf_counter()
-    while te.fold_inbox(conn):
-        if time.perf_counter() - tidied >= te.CHECKPOINT_INTERVAL_SECONDS:  # as the upkeep thread does
-            te.checkpoint(conn)
+    while te.fold_inbox(store, conn):
+        if time.perf_counter() - tidied >= te.TIDY_INTERVAL_SECONDS:  # as the upkeep thread does
+            store.tidy(conn)
             tidied = time.perf_counter()
     seconds = time.perf_counter() - started
     counted = conn.execute("SELECT sum(value) FROM counter WHERE name = 'twilio_message_callback_total'").fetchone()[0]
     conn.close()
     if counted != callbacks:
-        raise SystemExit(f"the fold into {te.store_name(store)} counted {counted} of {callbacks} callbacks")
+        raise SystemExit(f"the fold into {store.name} counted {counted} of {callbacks} callbacks")
     return callbacks / seconds
 
 
 def label_sets(count):
-    """Breakdown label sets ("\taccount=…\tcountry=…") with every label at its default cap of 100 values."""
-    return [f"\taccount=AC{n % 100:032x}\tmessaging_service=MG{n // 10 % 100:032x}\tsender=+1555765{n % 100:04d}"
-            f"\tcountry={chr(65 + n // 10 % 100 // 26)}{chr(65 + n // 10 % 26)}" for n in range(count)]
+    """Breakdown label sets (a value for each of LABEL_NAMES) with every label at its default cap of 100 values."""
+    return [(f"AC{n % 100:032x}", f"MG{n // 10 % 100:032x}", f"+1555765{n % 100:04d}",
+             f"{chr(65 + n // 10 % 100 // 26)}{chr(65 + n // 10 % 26)}") for n in range(count)]
 
 
-def populate(db, messages, labels=("",)):
+def populate(db, messages, labels=(te.NO_LABELS,)):
     """Fill a state file with tracked messages spread over label sets, as apply_callbacks would leave them."""
-    conn = te.open_state(str(db))
+    store = te.make_store(str(db))
+    conn = store.open()
     now = time.time()
     statuses = ("delivered",) * 17 + ("undelivered", "undelivered", "sent")
-    with te.transaction(conn):
-        numbered = {}
-        keys = [te.series_key(conn, label_set, numbered) for label_set in labels]  # "\t#7" for series 7
+    with store.transaction(conn):
+        label_values, numbered = te.LabelValues(conn), {}
+        numbers = [te.series_number(store, conn, label_set, label_values, numbered) for label_set in labels]
         conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?, ?)", (
-            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05, keys[n % len(keys)])
+            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05, numbers[n % len(numbers)])
             for n in range(messages)))
-        bumps = collections.Counter(statuses[n % 20] + keys[n % len(keys)] for n in range(messages))
-        te.bump(conn, {(name, label): count for label, count in bumps.items()
+        bumps = collections.Counter((statuses[n % 20], numbers[n % len(numbers)]) for n in range(messages))
+        te.bump(conn, {(name, status, number): count for (status, number), count in bumps.items()
                        for name in ("twilio_message_status_gauge", "twilio_message_callback_total")})
-        conn.executemany("INSERT OR IGNORE INTO label_value VALUES (?, ?)", [
-            tuple(pair.split("=")) for label_set in labels for pair in label_set.split("\t")[1:]])
     conn.close()
 
 
@@ -438,11 +437,12 @@ def main():
         finally:
             server.stop()
         sizes["before"] = db.stat().st_size
-    conn = te.open_state(str(db))
+    store = te.make_store(str(db))
+    conn = store.open()
     pruned, started, batches = 0, time.perf_counter(), []
     while True:  # a day later, all of them expired: prune batch by batch, as the workers would
         batch_started = time.perf_counter()
-        count = te.prune(conn, time.time() + te.RETENTION_SECONDS)
+        count = te.prune(store, conn, time.time() + te.RETENTION_SECONDS)
         batches.append(time.perf_counter() - batch_started)
         pruned += count
         if count < te.PRUNE_BATCH:
@@ -495,7 +495,7 @@ def main():
          f"{scrapes['labelled', large] / scrapes['labelled', small]:.2f}x the small one; target <= 2x"),
         (f"RSS per worker after {large:,} tracked", f"{rss:.1f} MB", "largest worker; target <= 40 MB"),
         ("WAL under full load", f"{wal_bytes / 1e6:.2f} MB",
-         f"largest seen in any round; emptied every {te.CHECKPOINT_INTERVAL_SECONDS} s"),
+         f"largest seen in any round; emptied every {te.TIDY_INTERVAL_SECONDS} s"),
         (f"state file with {large:,} tracked", f"{sizes['before'] / 1e6:.1f} MB", ""),
         ("state file after pruning them", f"{sizes['after'] / 1e6:.2f} MB",
          f"{pruned:,} pruned in {prune_seconds:.1f} s, {te.PRUNE_BATCH:,} a batch, "
