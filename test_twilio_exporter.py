@@ -883,6 +883,23 @@ def test_a_removed_inbox_files_name_is_remembered_a_week_so_a_copy_brought_back_
         assert conn.execute("SELECT count(*) FROM inbox WHERE name = ?", (dead.name,)).fetchone() == (0,)
 
 
+def test_an_inbox_file_older_than_the_store_remembers_is_refused_kept_logged_once_and_shown_on_health(caplog):
+    week = te.INBOX_MEMORY_SECONDS
+    old = dead_workers_inbox(inbox_line(sid("SM", 752), "sent"), name=f"far.1.{time.time_ns() - (week + 3600) * 10**9}")
+    recent = dead_workers_inbox(inbox_line(sid("SM", 753), "sent"), name=f"far.2.{time.time_ns() - (week - 3600) * 10**9}")
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent") == 1  # the recent one only
+    assert value(samples, "twilio_exporter_inbox_backlog_bytes") == 0  # a refused file is no backlog
+    assert old.exists() and not recent.exists()
+    assert json.loads(call("/health")[2])["inbox"]["refused"] == [old.name]
+    scrape()
+    refused = [line for line in caplog.messages if old.name in line]
+    assert len(refused) == 1 and "Remove it if so" in refused[0] and f"mv {old} " in refused[0]
+    # What the line says to do when its callbacks were never counted: a name that ends in the time now.
+    old.rename(old.with_name(f"{te.store().inbox.prefix}{te.HOST}.recovered.{time.time_ns()}".rpartition("/")[2]))
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
+
+
 def test_an_empty_file_in_the_multiprocess_folder_does_not_break_the_scrape():
     empty = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]) / "counter_4194999.db"
     empty.touch()
