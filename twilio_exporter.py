@@ -173,11 +173,13 @@ API_SECRET = config("TWILIO_API_SECRET", "")
 API_URL = config("TWILIO_EXPORTER_API_URL", "https://api.twilio.com", public_url)
 POLL_INTERVAL_SECONDS = config("TWILIO_EXPORTER_POLL_INTERVAL", "60", positive_int)
 USAGE_CATEGORIES = config("TWILIO_EXPORTER_USAGE_CATEGORIES", "sms,mms,calls,totalprice", category_list)
-# A second listener for /metrics and the full /health; the public one (TWILIO_EXPORTER_BIND) then serves
-# only the webhooks. A request's listener is told by SERVER_PORT, which gunicorn takes from the socket.
+# gunicorn.conf.py's listeners and workers, read here with the rest. A second listener serves /metrics and
+# the full /health; the public one then serves only the webhooks. SERVER_PORT tells them apart.
+BIND = config("TWILIO_EXPORTER_BIND", "0.0.0.0:8080")  # as gunicorn takes it: host:port, or unix:PATH
 METRICS_BIND = config("TWILIO_EXPORTER_METRICS_BIND", "", lambda raw: raw and listen_address(raw))
 METRICS_PORT = METRICS_BIND.rpartition(":")[2]
-if METRICS_BIND and METRICS_PORT == config("TWILIO_EXPORTER_BIND", ":", lambda raw: raw).rpartition(":")[2]:
+WORKERS = config("TWILIO_EXPORTER_WORKERS", str(2 * (os.cpu_count() or 1) + 1), positive_int)
+if METRICS_BIND and METRICS_PORT == BIND.rpartition(":")[2]:
     raise ConfigError(f"Config 'TWILIO_EXPORTER_METRICS_BIND' has value {METRICS_BIND!r}. It must use another "
                       "port than TWILIO_EXPORTER_BIND: the port tells the private listener from the public one.")
 # Inbox bytes not yet moved into the store past which webhooks answer 503: about 12 million callbacks.
@@ -254,11 +256,14 @@ def process_group_alive(group):
     return True
 
 
-# prometheus_client picks its value class when first imported, so the folder must be set first.
-# Without it (the file copied alone and run as `gunicorn -w 4 twilio_exporter:app`), every
-# worker would count on its own and scrapes would jump between their numbers.
+# prometheus_client picks its value class when first imported, so the folder must be set first:
+# as configured, else systemd's RuntimeDirectory=, else a private one. Without it (the file copied
+# alone and run as `gunicorn -w 4 twilio_exporter:app`), every worker would count on its own.
+# gunicorn.conf.py runs this in the master too, so its workers inherit the folder it wipes.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = private_metrics_dir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = (os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+                                              or private_metrics_dir())
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)  # its metrics' files are made at once
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app  # noqa: E402
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily  # noqa: E402
