@@ -2666,6 +2666,69 @@ def test_no_token_logs_a_warning_at_start_up(token, warned, tmp_path, monkeypatc
         1 if warned else 0)
 
 
+# --- bounds, each at its real value ---
+
+def test_a_form_of_exactly_max_form_fields_is_counted():
+    params = {"MessageSid": sid("SM", 2101), "MessageStatus": "sent",
+              **{f"Field{number}": "1" for number in range(te.MAX_FORM_FIELDS - 2)}}
+    assert len(params) == te.MAX_FORM_FIELDS == 100
+    assert signed_post("/webhooks/message", params)[0] == 200
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
+def test_a_sid_of_64_letters_and_digits_is_counted_and_one_of_any_other_character_is_refused():
+    assert message("SM" + "aZ09" * 15 + "ab", "sent") == 200
+    assert message("SM-" + "a" * 30, "sent") == 400
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
+def test_max_error_codes_distinct_codes_count_as_themselves_and_the_next_as_other():
+    assert te.MAX_ERROR_CODES == 200
+    assert message(sid("SM", 2500), "failed", ErrorCode="1234567") == 200  # seven digits: "unknown", the first
+    for number in range(te.MAX_ERROR_CODES):
+        assert message(sid("SM", 2200 + number), "undelivered", ErrorCode=str(300000 + number)) == 200
+    codes = series_of(scrape(), "twilio_message_errors_total")
+    assert codes[(("error_code", "unknown"),)] == 1
+    assert codes[(("error_code", "300000"),)] == codes[(("error_code", "300198"),)] == 1  # six digits
+    assert codes[(("error_code", "other"),)] == 1  # the 201st value
+    assert len(codes) == te.MAX_ERROR_CODES + 1
+
+
+def test_a_label_value_of_64_printable_characters_is_kept_and_a_longer_one_counts_as_unknown(labels):
+    labels("sender")
+    long_sender = "Promo " + "x" * 58
+    assert message(sid("SM", 2501), "sent", From=long_sender) == 200
+    assert message(sid("SM", 2502), "sent", From=long_sender + "x") == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent", sender=long_sender) == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", sender="unknown") == 1
+
+
+def test_the_inbox_takes_lines_up_to_its_default_limit_of_a_gibibyte_behind_and_no_further(state):
+    assert te.INBOX_LIMIT == 1024 ** 3
+    inbox = te.Inbox(str(state) + ".limit.")
+    inbox.backlog = te.INBOX_LIMIT
+    inbox.write(b"\n")
+    inbox.backlog = te.INBOX_LIMIT + 1
+    with pytest.raises(te.Unavailable, match=f"over TWILIO_EXPORTER_INBOX_LIMIT={te.INBOX_LIMIT}"):
+        inbox.write(b"\n")
+    inbox.close()
+
+
+def test_one_fold_reads_at_most_a_mebibyte_and_the_next_folds_count_the_rest():
+    assert te.FOLD_BYTES == 1024 * 1024
+    line = inbox_line(sid("SM", 2600), "sent")
+    lines = [inbox_line(sid("SM", 2600 + number), "sent") for number in range(te.FOLD_BYTES // len(line) + 100)]
+    dead_workers_inbox(*lines)
+    conn = te.store().open()  # a connection of its own: no upkeep thread folds meanwhile
+    read = te.fold_inbox(te.store(), conn)
+    assert te.FOLD_BYTES - 2 * len(line) < read <= te.FOLD_BYTES
+    while te.fold_inbox(te.store(), conn):
+        pass
+    assert conn.execute("SELECT count(*) FROM item").fetchone() == (len(lines),)
+    conn.close()
+
+
 # --- real gunicorn ---
 
 def free_port():

@@ -1269,10 +1269,9 @@ def fold_for_upkeep(store, conn):
     """Fold, unless another worker of the host folds now or caught up within FOLD_INTERVAL_SECONDS.
 
     Return the seconds until the next try: none while a backlog lasts, longer while nothing comes.
-    A fold moves every inbox file of its host, so one per interval for the host is enough; one per
-    worker made small transactions that queued for the write lock and each rewrote the same pages
-    of counters. A file beside the inboxes paces them: locked while a worker folds, written to
-    when a fold has caught up (empty while none has).
+    A fold moves every inbox file of its host, so one per interval for the host is enough, and more
+    would only queue for the write lock and rewrite the same counter pages. A file beside the inboxes
+    paces them: locked while a worker folds, written to when a fold has caught up (empty until then).
     """
     inbox = store.inbox
     try:
