@@ -7,16 +7,19 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv run test postgresql bench mutants smoke check-deploy clean
+.PHONY: venv run test wheel-check postgresql bench mutants smoke check-deploy clean
 
-$(BIN)/.installed: setup.cfg
+# The runtime and the optional extras (psycopg, phonenumbers), installed from the project itself.
+$(BIN)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Cannot make a virtualenv with $(PYTHON):" \
 	  "on Debian or Ubuntu, install it first with: apt-get install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
-	# setup.cfg lists the dependencies; pip takes them from there (the module is used in place).
-	$(BIN)/python -c "import configparser as c; p = c.ConfigParser(); p.read('setup.cfg'); \
-	  e = p['options.extras_require']; print(p['options']['install_requires'] + e['test'] + e['country'] + e['postgres'])" > $(VENV)/requirements.txt
-	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt
+	$(BIN)/pip install --quiet -e '.[postgres,country]'
+	touch $@
+
+# The test tools on top, for make test (make run never installs them).
+$(BIN)/.tested: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[postgres,country,test]'
 	touch $@
 
 venv: $(BIN)/.installed
@@ -24,8 +27,12 @@ venv: $(BIN)/.installed
 run: $(BIN)/.installed
 	$(BIN)/gunicorn -c gunicorn.conf.py twilio_exporter:app
 
-test: $(BIN)/.installed postgresql
+test: $(BIN)/.tested postgresql
 	$(BIN)/python -m pytest
+
+# Build the wheel, install it into a fresh virtualenv, and serve a signed callback from it.
+wheel-check: $(BIN)/.installed
+	BIN=$(BIN) bash .ci/wheel-check
 
 # The suite starts PostgreSQL servers of its own with Debian's postgresql package, installed when missing.
 postgresql:
@@ -42,8 +49,8 @@ bench: $(BIN)/.installed postgresql
 # `mutmut results` lists the survivors, `mutmut show NAME` shows one. mutmut hands a mutant's tests to
 # pytest in no fixed order, so they run in a shuffled order first: a test that needs another before it
 # would count mutants as killed that are not.
-mutants: $(BIN)/.installed
-	$(BIN)/pip install --quiet 'mutmut>=3,<4' 'pytest-random-order>=1.1'
+mutants: $(BIN)/.tested
+	$(BIN)/pip install --quiet -e '.[mutants]'
 	$(BIN)/python -m pytest -q -m 'not (server or docs or postgresql)' --random-order-bucket=global
 	rm -rf mutants
 	$(BIN)/mutmut run
@@ -58,4 +65,4 @@ check-deploy: $(BIN)/.installed
 	BIN=$(BIN) bash deploy/check-deploy.sh
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache __pycache__ mutants
+	rm -rf $(VENV) *.egg-info build dist .pytest_cache __pycache__ mutants

@@ -7,12 +7,18 @@ import importlib.util
 import os
 import runpy
 import shutil
+import sys
 
 # --- the exporter's settings ---
 # The module reads and checks every setting (README.md lists them). The master runs it here under
 # another name, so a bad setting stops start-up before any worker, and the workers still import it
 # afresh: a HUP reload takes new code.
-exporter = runpy.run_path(importlib.util.find_spec("twilio_exporter").origin, run_name="twilio_exporter_settings")
+try:
+    exporter = runpy.run_path(importlib.util.find_spec("twilio_exporter").origin, run_name="twilio_exporter_settings")
+except ValueError as error:
+    if type(error).__name__ != "ConfigError":
+        raise
+    sys.exit(f"twilio-exporter: {error}")  # one line and status 1, the last thing printed
 
 # --- where to listen, how many workers ---
 # TWILIO_EXPORTER_BIND (default 0.0.0.0:8080), and TWILIO_EXPORTER_METRICS_BIND for a second, private
@@ -61,7 +67,7 @@ def on_starting(server):
 
 def post_worker_init(worker):
     """Start the worker's store at once: the inboxes move in, and the account is polled, before any request."""
-    module = __import__("sys").modules.get("twilio_exporter")
+    module = sys.modules.get("twilio_exporter")
     if module is not None and worker.wsgi is module.app:
         module.store().start()
 

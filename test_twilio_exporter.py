@@ -2135,7 +2135,7 @@ def test_a_state_file_of_release_0_1_is_upgraded_in_place_and_counts_on(state):
                                                                   (("error_code", "other"),): 1}
 
 
-# The tables of schema versions 3 and 4 (release 0.3), as those releases made them.
+# The tables of schema versions 3 and 4, as the releases before made them.
 OLD_SCHEMA = """
 CREATE TABLE item (kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL, seen BIGINT NOT NULL,
                    first_seen DOUBLE PRECISION NOT NULL, labels TEXT NOT NULL DEFAULT '',
@@ -2647,7 +2647,7 @@ def test_the_metrics_listener_on_the_public_listeners_port_stops_start_up(tmp_pa
 def test_gunicorn_conf_refuses_the_metrics_listener_on_the_public_listeners_port(env, monkeypatch):
     for name, val in {**env, "TWILIO_EXPORTER_METRICS_BIND": "127.0.0.1:8080"}.items():
         monkeypatch.setenv(name, val)
-    with pytest.raises(ValueError, match="Config 'TWILIO_EXPORTER_METRICS_BIND' has value '127.0.0.1:8080'"):
+    with pytest.raises(SystemExit, match="Config 'TWILIO_EXPORTER_METRICS_BIND' has value '127.0.0.1:8080'"):
         runpy.run_path(str(HERE / "gunicorn.conf.py"))
 
 
@@ -3328,15 +3328,24 @@ def test_rss_and_open_files_stay_flat_over_twenty_eight_thousand_callbacks_after
 
 
 @pytest.mark.server
-def test_a_bad_setting_stops_gunicorn_with_a_message_naming_it(tmp_path):
+@pytest.mark.parametrize("setting, line", [
+    (("TWILIO_EXPORTER_RETENTION", "abc"), "Config 'TWILIO_EXPORTER_RETENTION' has value 'abc'. Not a whole number "
+                                           "above 0."),
+    (("TWILIO_EXPORTER_DB", "postgresql://exporter:hunter2@db.example.com"),
+     "Config 'TWILIO_EXPORTER_DB' has value 'postgresql://exporter:***@db.example.com'. Name the database, e.g. "
+     "postgresql://exporter@db.example.com/twilio_exporter"),
+])
+def test_a_bad_setting_stops_gunicorn_with_one_line_naming_it_and_leaves_no_folder(setting, line, tmp_path):
+    (tmp_path / "tmp").mkdir()
+    settings = {"TWILIO_EXPORTER_DB": str(tmp_path / "s.sqlite3"), "TWILIO_EXPORTER_RETENTION": "60",
+                setting[0]: setting[1]}  # the bad one replaces its good value
     process = subprocess.run(
         [GUNICORN, "-c", str(HERE / "gunicorn.conf.py"), "twilio_exporter:app"],
-        cwd=HERE, env=clean_env(HOME=str(tmp_path), TWILIO_EXPORTER_BIND=f"127.0.0.1:{free_port()}",
-                                TWILIO_EXPORTER_WORKERS="1", TWILIO_EXPORTER_RETENTION="abc",
-                                TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3")),
+        cwd=HERE, env=clean_env(HOME=str(tmp_path), TMPDIR=str(tmp_path / "tmp"), TWILIO_EXPORTER_WORKERS="1",
+                                TWILIO_EXPORTER_BIND=f"127.0.0.1:{free_port()}", **settings),
         capture_output=True, text=True, timeout=60)
-    assert process.returncode != 0
-    assert "Config 'TWILIO_EXPORTER_RETENTION' has value 'abc'" in process.stderr
+    assert (process.returncode, process.stderr.splitlines(), process.stdout) == (1, [f"twilio-exporter: {line}"], "")
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 @pytest.mark.server

@@ -42,6 +42,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+__version__ = "0.1.0"
 log = logging.getLogger("twilio_exporter")
 
 
@@ -748,13 +749,16 @@ _store = None  # this process's Store: made on first use, and again in a process
 def store():
     """This process's Store."""
     global _store
-    with upkeep_lock:
-        if _store is None or _store.pid != os.getpid():
-            _store = make_store(DB_PATH, INBOX_DIR)
-        return _store
+    current = _store
+    if current is None or current.pid != os.getpid():
+        with upkeep_lock:
+            if _store is None or _store.pid != os.getpid():
+                _store = make_store(DB_PATH, INBOX_DIR)
+            current = _store
+    return current
 
 
-def columns_for_everything(store, conn):
+def upgrade_to_columns(store, conn):
     """Version 5: item and counter rows hold their label set's number, and series each label, in columns.
 
     A label set was named by its text ("\\tsender=+1…\\tcountry=US") before version 4, by "\\t#7" (series 7)
@@ -809,7 +813,7 @@ UPGRADES = {
                   "INSERT INTO label_value SELECT DISTINCT 'error_code', label FROM counter "
                   "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING"),
     3: add_column("inbox", "finished", "ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION"),
-    5: columns_for_everything,
+    5: upgrade_to_columns,
 }
 
 
@@ -2062,8 +2066,10 @@ def serve(address):
     make_server(host, int(port), app).serve_forever()
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="twilio_exporter.py", description=__doc__.splitlines()[0])
+def main(argv=None):
+    """The command line: `serve`, `send-test` and `--version`; the console script twilio-exporter runs it."""
+    parser = argparse.ArgumentParser(prog="twilio-exporter", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve on one process (development)").add_argument(
         "address", nargs="?", default="127.0.0.1:8080", help="host:port (default 127.0.0.1:8080)")
@@ -2077,7 +2083,11 @@ if __name__ == "__main__":
     test.add_argument("--timeout", type=float, default=120, help="seconds to wait for a final status (120)")
     test.add_argument("--metrics-url", default="http://127.0.0.1:8080/metrics",
                       help="the exporter's /metrics, to spot signature failures")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.command == "send-test" and args.call and not args.from_:
         parser.error("--call needs --from")
-    sys.exit(send_test(args) if args.command == "send-test" else serve(args.address))
+    return send_test(args) if args.command == "send-test" else serve(args.address)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
