@@ -59,7 +59,13 @@ control_socket = os.path.join(metrics_dir, "gunicorn.ctl")
 
 
 def on_starting(server):
-    """Start from empty metrics files: counts from an earlier run would otherwise be added in."""
+    """Refuse a metrics listener gunicorn will not listen on; start from empty metrics files."""
+    if exporter["METRICS_BIND"] and exporter["METRICS_BIND"] not in server.cfg.bind:
+        on_exit(server)
+        sys.exit(f"twilio-exporter: TWILIO_EXPORTER_METRICS_BIND is {exporter['METRICS_BIND']}, but gunicorn "
+                 f"listens only on {', '.join(server.cfg.bind)}: a -b or --bind on its command line replaces "
+                 "gunicorn.conf.py's listeners, so /metrics would be served nowhere. Drop the -b and set "
+                 "TWILIO_EXPORTER_BIND, or give a -b for the metrics listener too.")
     os.makedirs(metrics_dir, exist_ok=True)
     for path in glob.glob(os.path.join(metrics_dir, "*.db")):
         os.remove(path)

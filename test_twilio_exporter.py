@@ -3236,9 +3236,14 @@ def test_gunicorn_stops_on_a_bad_metrics_listener_naming_the_setting(metrics_bin
 @pytest.mark.server
 def test_gunicorn_with_a_public_url_and_one_listener_warns_that_metrics_are_public(gunicorn):
     server = gunicorn(TWILIO_EXPORTER_PUBLIC_URL="https://hooks.example.com")
+
+    def opened_the_store(pid):  # post_worker_init runs once the module, and any warning of its, is loaded
+        with contextlib.suppress(OSError):
+            return any(os.readlink(fd).endswith(".sqlite3") for fd in Path(f"/proc/{pid}/fd").iterdir())
+    wait_for(lambda: len(server.workers()) == 3 and all(map(opened_the_store, server.workers())))
     server.log.flush()
     log = Path(server.log.name).read_text()
-    assert "set TWILIO_EXPORTER_METRICS_BIND to serve those on a private address" in log
+    assert log.count("set TWILIO_EXPORTER_METRICS_BIND to serve those on a private address") == 1  # the master's
     assert fetch(server.url, "/metrics")[0] == 200  # unset: every path on the one listener, as before
 
 
@@ -3325,6 +3330,23 @@ def test_rss_and_open_files_stay_flat_over_twenty_eight_thousand_callbacks_after
         assert rss_end - rss_warm < 2 * te.CACHE_KIB + 1024, f"worker {pid} grew from {rss_warm} kB to {rss_end} kB"
         assert fds_end <= fds_warm + clients, f"worker {pid} went from {fds_warm} to {fds_end} open files"
     assert value(server.metrics(), "twilio_message_callback_total", status="sent") == warm + measured
+
+
+@pytest.mark.server
+def test_a_bind_on_gunicorns_command_line_without_the_metrics_listener_stops_start_up_naming_both(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    public, private = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    process = subprocess.run(
+        [GUNICORN, "-c", str(HERE / "gunicorn.conf.py"), "-b", public, "twilio_exporter:app"],
+        cwd=HERE, env=clean_env(HOME=str(tmp_path), TMPDIR=str(tmp_path / "tmp"), TWILIO_EXPORTER_WORKERS="1",
+                                TWILIO_EXPORTER_METRICS_BIND=private, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"),
+                                TWILIO_AUTH_TOKEN=TOKEN),
+        capture_output=True, text=True, timeout=60)
+    assert process.returncode == 1
+    last = process.stderr.splitlines()[-1]
+    assert last.startswith(f"twilio-exporter: TWILIO_EXPORTER_METRICS_BIND is {private}, but gunicorn listens "
+                           f"only on {public}: a -b or --bind on its command line replaces")
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 @pytest.mark.server

@@ -1354,6 +1354,14 @@ def upkeep_forever(store):
 
 # --- signatures ---
 
+class Reject(Exception):
+    """A request refused with a 4xx status and a reason for the log and the client."""
+
+    def __init__(self, code, reason, headers=()):
+        super().__init__(reason)
+        self.code, self.reason, self.headers = code, reason, list(headers)
+
+
 def signed_url(environ):
     """Rebuild the URL Twilio called, which is what it signed."""
     if PUBLIC_URL:
@@ -1686,14 +1694,6 @@ metrics_app = make_wsgi_app(METRICS_REGISTRY)
 
 # --- WSGI ---
 
-class Reject(Exception):
-    """A request refused with a 4xx status and a reason for the log and the client."""
-
-    def __init__(self, code, reason, headers=()):
-        super().__init__(reason)
-        self.code, self.reason, self.headers = code, reason, list(headers)
-
-
 def answer(code, payload=None, headers=()):
     """An answer as (status, headers, body): a JSON payload, or an empty body (all Twilio needs)."""
     body = b"" if payload is None else (json.dumps(payload) + "\n").encode()
@@ -1952,12 +1952,15 @@ def app(environ, start_response):
     return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 
 
-if not AUTH_TOKENS:
-    log.warning("TWILIO_AUTH_TOKEN is not set: webhooks are accepted WITHOUT signature checks")
-if PUBLIC_URL and not METRICS_BIND:
-    log.warning("TWILIO_EXPORTER_PUBLIC_URL is set, so the webhooks face the internet, and /metrics and "
-                "/health are served beside them: set TWILIO_EXPORTER_METRICS_BIND to serve those on a "
-                "private address")
+# Warnings that hold for the whole server. Under gunicorn.conf.py its master logs them once: the
+# workers, forked from it, find its config module (gunicorn names it __config__) and stay quiet.
+if not hasattr(sys.modules.get("__config__"), "exporter"):
+    if not AUTH_TOKENS:
+        log.warning("TWILIO_AUTH_TOKEN is not set: webhooks are accepted WITHOUT signature checks")
+    if PUBLIC_URL and not METRICS_BIND:
+        log.warning("TWILIO_EXPORTER_PUBLIC_URL is set, so the webhooks face the internet, and /metrics and "
+                    "/health are served beside them: set TWILIO_EXPORTER_METRICS_BIND to serve those on a "
+                    "private address")
 
 
 # --- command line ---
