@@ -3848,7 +3848,10 @@ def test_make_smoke_passes_against_a_running_exporter_and_fails_loudly_with_a_wr
     passed = subprocess.run(smoke, env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN=TOKEN),
                             capture_output=True, text=True, timeout=60)
     assert passed.returncode == 0, passed.stdout
-    assert passed.stdout.count("PASS  ") == 7 and "FAIL" not in passed.stdout
+    assert passed.stdout.count("PASS  ") == 8 and "FAIL" not in passed.stdout
+    lines = passed.stdout.splitlines()
+    adding = next(number for number, line in enumerate(lines) if line.startswith("Adding one test message (SMsmoketest"))
+    assert adding < lines.index("PASS  signed message callback")  # said before anything is sent
     failed = subprocess.run(smoke, env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN="wrong"),
                             capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1
@@ -3861,10 +3864,21 @@ def test_make_smoke_reads_the_metrics_from_the_private_listener_when_the_listene
     smoke = ["bash", str(HERE / "deploy" / "smoke.sh")]
     passed = subprocess.run(smoke, env=clean_env(URL=server.url, METRICS_URL=private, TWILIO_AUTH_TOKEN=TOKEN),
                             capture_output=True, text=True, timeout=60)
-    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 7, passed.stdout
+    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 8, passed.stdout
     alone = subprocess.run(smoke, env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN=TOKEN),
                            capture_output=True, text=True, timeout=60)
-    assert alone.returncode == 1 and "FAIL  /metrics shows the message" in alone.stdout
+    assert alone.returncode == 1
+    assert f"FAIL  /metrics: {server.url}/metrics answered 404" in alone.stdout and "give its URL as METRICS_URL" in \
+        alone.stdout and "nothing was sent" in alone.stdout
+
+
+@pytest.mark.server
+def test_make_smoke_passes_with_breakdown_labels_summing_every_series(gunicorn):
+    server = gunicorn(TWILIO_EXPORTER_LABELS="sender,country")
+    passed = subprocess.run(["bash", str(HERE / "deploy" / "smoke.sh")],
+                            env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN=TOKEN), capture_output=True, text=True,
+                            timeout=60)
+    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 8, passed.stdout
 
 
 def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():

@@ -2,7 +2,8 @@
 # Smoke test of a running exporter with curl: `URL=http://host:8080 make smoke`. With a private
 # metrics listener (TWILIO_EXPORTER_METRICS_BIND), give its URL too: `METRICS_URL=http://host:9464`.
 # Signs its callbacks with the first token of TWILIO_AUTH_TOKEN when that is set (openssl, or
-# python3 without it). Prints PASS or FAIL per step; exits non-zero if any step failed.
+# python3 without it). It adds one test message, one call and one event to the counts, their SIDs
+# starting SMsmoketest and CAsmoketest. Prints PASS or FAIL per step; exits non-zero if any failed.
 set -u
 URL=${URL:-http://127.0.0.1:8080}
 URL=${URL%/}
@@ -52,22 +53,31 @@ post_events() {  # post_events JSON; signed as Twilio signs JSON: the URL with b
     --data-binary "$1" "$URL$path"
 }
 
-count() {  # count METRIC_LINE_PREFIX: the value of one sample on /metrics, 0 if absent
-  curl -s --max-time 10 "$METRICS_URL/metrics" | awk -v prefix="$1" 'index($0, prefix " ") == 1 { print $2; found = 1 } END { if (!found) print 0 }'
+count() {  # count METRIC STATUS: the sum of the metric's samples with that status, whatever other labels they have
+  curl -s --max-time 10 "$METRICS_URL/metrics" | awk -v name="$1{" -v status="status=\"$2\"" \
+    'index($0, name) == 1 && index($0, status) { sum += $NF } END { print sum + 0 }'
 }
 
 echo "Smoke test of $URL ($([ -n "$TOKEN" ] && echo signed || echo unsigned)$([ "$METRICS_URL" != "$URL" ] && echo ", metrics at $METRICS_URL"))"
 health=$(curl -s --max-time 10 -w ' %{http_code}' "$URL/health")
 case "$health" in *'"status": "ok"'*' 200') step "/health" 0 ;; *) step "/health" 1 "$health" ;; esac
 
+metrics_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$METRICS_URL/metrics")
+if [ "$metrics_code" = 404 ]; then
+  step "/metrics" 1 "$METRICS_URL/metrics answered 404: with TWILIO_EXPORTER_METRICS_BIND set, /metrics is served on that private listener only; give its URL as METRICS_URL=http://host:port"
+  echo "smoke test FAILED: $failures step(s); nothing was sent"
+  exit 1
+fi
+step "/metrics" "$([ "$metrics_code" = 200 ]; echo $?)" "$METRICS_URL/metrics answered HTTP $metrics_code"
 message_metric='twilio_message_callback_total{status="delivered"}'
 call_metric='twilio_call_callback_total{status="completed"}'
 event_metric='twilio_message_callback_total{status="sent"}'
-messages_before=$(count "$message_metric")
-calls_before=$(count "$call_metric")
-events_before=$(count "$event_metric")
+messages_before=$(count twilio_message_callback_total delivered)
+calls_before=$(count twilio_call_callback_total completed)
+events_before=$(count twilio_message_callback_total sent)
 
-id=$(printf '%032x' "$(date +%s%N)")
+id=smoketest$(printf '%023x' "$(date +%s%N)")
+echo "Adding one test message (SM$id), one call (CA$id) and one event to the exporter's counts"
 code=$(post /webhooks/message MessageSid "SM$id" MessageStatus delivered)
 step "signed message callback" "$([ "$code" = 200 ]; echo $?)" "HTTP $code (403: the token or URL does not match what the exporter checks)"
 code=$(post /webhooks/call CallDuration 7 CallSid "CA$id" CallStatus completed)
@@ -78,13 +88,13 @@ code=$(post_events "[{\"specversion\": \"1.0\", \"type\": \"com.twilio.messaging
   \"data\": {\"messageSid\": \"SM$id\", \"timestamp\": \"$stamp\", \"messageStatus\": \"SENT\"}}]")
 step "signed Event Streams batch" "$([ "$code" = 200 ]; echo $?)" "HTTP $code"
 
-messages_after=$(count "$message_metric")
-calls_after=$(count "$call_metric")
+messages_after=$(count twilio_message_callback_total delivered)
+calls_after=$(count twilio_call_callback_total completed)
 step "/metrics shows the message" "$(awk -v a="$messages_after" -v b="$messages_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
-  "$message_metric went from $messages_before to $messages_after"
+  "$message_metric (every series summed) went from $messages_before to $messages_after"
 step "/metrics shows the call" "$(awk -v a="$calls_after" -v b="$calls_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
   "$call_metric went from $calls_before to $calls_after"
-events_after=$(count "$event_metric")
+events_after=$(count twilio_message_callback_total sent)
 step "/metrics shows the event" "$(awk -v a="$events_after" -v b="$events_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
   "$event_metric went from $events_before to $events_after"
 
