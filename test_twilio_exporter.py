@@ -2655,13 +2655,13 @@ def test_gunicorn_conf_refuses_the_metrics_listener_on_the_public_listeners_port
 def test_a_public_url_without_a_private_metrics_listener_logs_one_warning(metrics_bind, warned, tmp_path,
                                                                           monkeypatch, caplog):
     start_up(monkeypatch, TWILIO_EXPORTER_PUBLIC_URL="https://hooks.example.com", TWILIO_AUTH_TOKEN=TOKEN,
-             TWILIO_EXPORTER_METRICS_BIND=metrics_bind, TWILIO_EXPORTER_DB=str(tmp_path / "s"))
+             TWILIO_EXPORTER_METRICS_BIND=metrics_bind, TWILIO_EXPORTER_DB=str(tmp_path / "s"))["warn_about_the_settings"]()
     assert caplog.text.count("set TWILIO_EXPORTER_METRICS_BIND") == (1 if warned else 0)
 
 
 @pytest.mark.parametrize("token, warned", [("", True), (TOKEN, False)])
 def test_no_token_logs_a_warning_at_start_up(token, warned, tmp_path, monkeypatch, caplog):
-    start_up(monkeypatch, TWILIO_AUTH_TOKEN=token, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    start_up(monkeypatch, TWILIO_AUTH_TOKEN=token, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))["warn_about_the_settings"]()
     assert caplog.text.count("TWILIO_AUTH_TOKEN is not set: webhooks are accepted WITHOUT signature checks") == (
         1 if warned else 0)
 
@@ -3734,9 +3734,9 @@ def test_bad_credentials_are_logged_once_per_interval_with_a_hint_and_no_secret(
 
 # --- send-test ---
 
-def send_test(server, fake_api, *args, timeout=15):
-    """Run `python twilio_exporter.py send-test` against the fake API and a running exporter."""
-    env = clean_env(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_EXPORTER_API_URL=fake_api.url,
+def send_test(server, fake_api, *args, timeout=15, api_url=None):
+    """Run `python twilio_exporter.py send-test` against the fake API (or api_url) and a running exporter."""
+    env = clean_env(TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_EXPORTER_API_URL=api_url or fake_api.url,
                     TWILIO_EXPORTER_PUBLIC_URL=server.url, TWILIO_EXPORTER_DB=str(server.db),
                     PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(prefix="send-test-"))
     return subprocess.run([sys.executable, str(HERE / "twilio_exporter.py"), "send-test", "--to", "+15551234567",
@@ -3748,6 +3748,8 @@ def send_test(server, fake_api, *args, timeout=15):
 def test_send_test_prints_each_message_status_as_recorded_and_exits_0(gunicorn, fake_api):
     process = send_test(gunicorn(), fake_api, "--from", "+15557654321")
     assert process.returncode == 0, process.stdout + process.stderr
+    assert process.stderr == ""  # none of the server's warnings (its public URL has no private metrics listener)
+    assert fake_api.calls == {"balance": 0, "usage": 0}  # nor the account polling a server does
     lines = process.stdout.splitlines()
     assert lines[0].startswith("sent message SM") and "/webhooks/message" in lines[0]
     assert [line.split()[1] for line in lines[1:]] == ["queued", "sent", "delivered"]
@@ -3788,8 +3790,30 @@ def test_send_test_shows_twilios_error_code_and_message_without_a_traceback_or_c
     fake_api.mode = "400"
     process = send_test(gunicorn(), fake_api, "--from", "+15557654321")
     assert process.returncode == 1
-    assert "21608" in process.stderr and "is unverified" in process.stderr
-    assert "Traceback" not in process.stderr and TOKEN not in process.stdout + process.stderr
+    assert process.stderr.splitlines() == ["Twilio refused the message: HTTP 400, Twilio error 21608: Unable to "
+                                           "create record: The number +15551234567 is unverified. Trial accounts may only send messages to "
+                                           "verified numbers."]
+    assert TOKEN not in process.stdout + process.stderr
+
+
+@pytest.mark.server
+def test_send_test_says_it_could_not_reach_twilio_and_why(gunicorn, fake_api):
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    process = send_test(gunicorn(), fake_api, "--from", "+15557654321", api_url=nowhere)
+    assert process.returncode == 1 and process.stdout == ""
+    assert len(process.stderr.splitlines()) == 1
+    assert process.stderr.startswith(f"Could not reach Twilio at {nowhere}: ConnectionError: ")
+    assert "Connection refused" in process.stderr and "None" not in process.stderr
+
+
+def test_a_twilio_error_without_a_code_or_message_never_says_none():
+    class Response:
+        status_code, text = 503, "<html>Service Unavailable</html>"
+    assert te.api_error_reason(Exception("boom", Response())) == (503, "HTTP 503")
+    Response.text = '{"code": 20003, "message": "Authenticate"}'
+    assert te.api_error_reason(Exception("boom", Response())) == (503, "HTTP 503, Twilio error 20003: Authenticate")
+    Response.text = '["not", "an", "object"]'
+    assert te.api_error_reason(Exception("boom", Response())) == (503, "HTTP 503")
 
 
 # --- deployment files ---

@@ -1481,18 +1481,21 @@ def poll_account(store, operations):
 
 
 def api_error_reason(error):
-    """The HTTP status and a one-line reason, with Twilio's error code, from what the library raised."""
+    """The HTTP status (None if Twilio never answered) and a one-line reason with its code and message."""
     if isinstance(error, TwilioRestException):
-        return error.status, f"HTTP {error.status}, Twilio error {error.code}: {error.msg}"
-    response = error.args[1] if len(error.args) > 1 and hasattr(error.args[1], "status_code") else None
-    if response is None:  # no answer at all: a timeout, a refused connection
-        return None, f"{type(error).__name__}: {error}"
-    try:
-        body = json.loads(response.text)
-    except ValueError:
-        body = {}
-    return (response.status_code,
-            f"HTTP {response.status_code}, Twilio error {body.get('code')}: {body.get('message')}")
+        status, code, message = error.status, error.code, error.msg
+    else:
+        response = error.args[1] if len(error.args) > 1 and hasattr(error.args[1], "status_code") else None
+        if response is None:  # no answer at all: a timeout, a refused connection, a name not found
+            return None, f"{type(error).__name__}: {error}"
+        try:
+            body = json.loads(response.text)
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        status, code, message = response.status_code, body.get("code"), body.get("message")
+    return status, (f"HTTP {status}" + (f", Twilio error {code}" if code else "")
+                    + (f": {message}" if message else ""))
 
 
 def poll_when_due(store, conn):
@@ -1952,15 +1955,21 @@ def app(environ, start_response):
     return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 
 
-# Warnings that hold for the whole server. Under gunicorn.conf.py its master logs them once: the
-# workers, forked from it, find its config module (gunicorn names it __config__) and stay quiet.
-if not hasattr(sys.modules.get("__config__"), "exporter"):
+def warn_about_the_settings():
+    """Log the warnings that hold for the whole server."""
     if not AUTH_TOKENS:
         log.warning("TWILIO_AUTH_TOKEN is not set: webhooks are accepted WITHOUT signature checks")
     if PUBLIC_URL and not METRICS_BIND:
         log.warning("TWILIO_EXPORTER_PUBLIC_URL is set, so the webhooks face the internet, and /metrics and "
                     "/health are served beside them: set TWILIO_EXPORTER_METRICS_BIND to serve those on a "
                     "private address")
+
+
+# gunicorn loads the module: under gunicorn.conf.py its master warns once, and its workers, forked from
+# it, find its config module (gunicorn names it __config__) and stay quiet; run alone, each worker warns.
+# `serve` warns for itself; the other commands speak only of what they do.
+if "gunicorn" in sys.modules and not hasattr(sys.modules.get("__config__"), "exporter"):
+    warn_about_the_settings()
 
 
 # --- command line ---
@@ -2003,7 +2012,9 @@ def send_test(args):
             sid = rest_account().messages.create(to=args.to, body="twilio-exporter test message",
                                                  status_callback=callback_url, **sender).sid
     except Exception as error:  # the command's one guard: say what Twilio answered, never a traceback
-        print(f"Twilio refused the {kind.name}: {api_error_reason(error)[1]}", file=sys.stderr)
+        status, reason = api_error_reason(error)
+        print(f"Twilio refused the {kind.name}: {reason}" if status else
+              f"Could not reach Twilio at {API_URL}: {reason}", file=sys.stderr)
         return 1
     print(f"sent {kind.name} {sid}; status callbacks go to {callback_url}")
     printed = watch_statuses(kind, sid, started, args.timeout)
@@ -2017,18 +2028,17 @@ def send_test(args):
 def watch_statuses(kind, sid, started, timeout):
     """Print each status of a SID as the exporter records it, until a final one or the timeout."""
     printed, current = set(), store()
+    conn = current.open()  # a connection of its own: this command starts no upkeep, so it polls no account
     while time.monotonic() - started < timeout and not FINAL_STATUSES & printed:
-        with current.connection() as conn:
-            # as a scrape does: what the exporter answered 200 may still be in an inbox
-            fold_inbox(current, conn)
-            row = conn.execute("SELECT seen FROM item WHERE kind = ? AND sid = ?",
-                               (kind.name, sid)).fetchone()
+        fold_inbox(current, conn)  # as a scrape does: what the exporter answered 200 may still be in an inbox
+        row = conn.execute("SELECT seen FROM item WHERE kind = ? AND sid = ?", (kind.name, sid)).fetchone()
         for bit, status in enumerate(kind.statuses):
             if row and row[0] >> bit & 1 and status not in printed:
                 print(f"{time.monotonic() - started:6.1f}s {status}", flush=True)
                 printed.add(status)
         if not FINAL_STATUSES & printed:
             time.sleep(0.2)
+    conn.close()
     return printed
 
 
@@ -2065,6 +2075,7 @@ def serve(address):
     from wsgiref.simple_server import make_server
 
     host, _, port = address.rpartition(":")
+    warn_about_the_settings()
     log.info("serving on http://%s:%s (one process; use gunicorn in production)", host, port)
     make_server(host, int(port), app).serve_forever()
 
