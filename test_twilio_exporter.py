@@ -3919,6 +3919,16 @@ def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():
 
 # --- documentation ---
 
+@pytest.mark.docs
+def test_the_readmes_alerts_table_lists_exactly_the_alerts_of_alerts_yml():
+    rules = re.findall(r"^\s*- alert: (\w+)$", (HERE / "deploy" / "alerts.yml").read_text(), re.M)
+    readme = (HERE / "README.md").read_text()
+    table = readme[readme.index("| alert | fires when |"):].split("\n\n")[0]
+    listed = re.findall(r"^\| `(\w+)` \|", table, re.M)
+    assert len(rules) == 11 and len(listed) == len(set(listed))
+    assert sorted(listed) == sorted(rules)
+
+
 def with_polled_account(monkeypatch):
     """Turn account polling on in-process, with answers already polled and no API calls."""
     monkeypatch.setattr(te, "ACCOUNT_SID", ACCOUNT)
