@@ -887,11 +887,12 @@ def test_an_inbox_file_older_than_the_store_remembers_is_refused_kept_logged_onc
     week = te.INBOX_MEMORY_SECONDS
     old = dead_workers_inbox(inbox_line(sid("SM", 752), "sent"), name=f"far.1.{time.time_ns() - (week + 3600) * 10**9}")
     recent = dead_workers_inbox(inbox_line(sid("SM", 753), "sent"), name=f"far.2.{time.time_ns() - (week - 3600) * 10**9}")
+    timeless = dead_workers_inbox(inbox_line(sid("SM", 754), "sent"), name="far.3.copy2")  # no time to go by
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="sent") == 1  # the recent one only
     assert value(samples, "twilio_exporter_inbox_backlog_bytes") == 0  # a refused file is no backlog
-    assert old.exists() and not recent.exists()
-    assert json.loads(call("/health")[2])["inbox"]["refused"] == [old.name]
+    assert old.exists() and timeless.exists() and not recent.exists()
+    assert json.loads(call("/health")[2])["inbox"]["refused"] == [old.name, timeless.name]
     scrape()
     refused = [line for line in caplog.messages if old.name in line]
     assert len(refused) == 1 and "Remove it if so" in refused[0] and f"mv {old} " in refused[0]
@@ -1302,7 +1303,9 @@ def test_a_batch_without_body_sha256_a_wrong_one_or_a_tampered_body_gets_403_and
     assert call("/webhooks/events", "POST", body.encode(), {"X-Twilio-Signature": signature},
                 content_type="application/json")[0] == 403
     code, _, answered = signed_events(events, body_hash="0" * 64)
-    assert code == 403 and b"X-Twilio-Signature and bodySHA256 do not match" in answered
+    assert code == 403 and json.loads(answered)["reason"] == (
+        "X-Twilio-Signature and bodySHA256 do not match 'http://127.0.0.1/webhooks/events?bodySHA256="
+        + "0" * 64 + "' and the body with any configured token")
     tampered = body.replace("SENT", "READ")
     query, signature = json_signature("http://127.0.0.1/webhooks/events", body)  # signed for the untampered body
     assert call("/webhooks/events", "POST", tampered.encode(), {"X-Twilio-Signature": signature}, query=query,
@@ -2252,19 +2255,21 @@ def test_a_worker_of_the_release_before_can_write_nothing_to_an_upgraded_store()
 
 @pytest.mark.stores
 def test_a_label_set_numbered_in_a_move_that_failed_is_numbered_afresh_if_another_took_its_number():
-    callback = te.new_callback(time.time(), te.KINDS["message"], sid("SM", 1460), "sent", labels=("", "", SENDER, ""))
+    callbacks = [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent",
+                                 labels=("", "", SENDER, "")) for number in (1460, 1461)]
     conn = te.store().open()
     with pytest.raises(RuntimeError), te.store().transaction(conn):
-        te.apply_callbacks(te.store(), conn, [callback])  # numbers its label set 1, then the move fails
+        # Numbers their label set 1 (the second finds it in this move, uncommitted), then the move fails.
+        te.apply_callbacks(te.store(), conn, callbacks)
         raise RuntimeError("the move fails after its counts")
     with te.store().transaction(conn):  # another host's move, meanwhile, numbers another label set 1
         conn.execute("INSERT INTO series VALUES (1, '', '', ?, '')", (OTHER_SENDER,))
     with te.store().transaction(conn):
-        te.apply_callbacks(te.store(), conn, [callback])
+        te.apply_callbacks(te.store(), conn, callbacks)
     assert conn.execute("SELECT id FROM series WHERE sender = ?", (SENDER,)).fetchall() == [(2,)]
-    assert conn.execute("SELECT series FROM item").fetchall() == [(2,)]
+    assert conn.execute("SELECT series FROM item").fetchall() == [(2,), (2,)]
     assert conn.execute("SELECT label, series, value FROM counter WHERE name = 'twilio_message_callback_total'"
-                        ).fetchall() == [("sent", 2, 1)]
+                        ).fetchall() == [("sent", 2, 2)]
     conn.close()
 
 
@@ -2712,6 +2717,16 @@ def test_the_inbox_takes_lines_up_to_its_default_limit_of_a_gibibyte_behind_and_
     inbox.backlog = te.INBOX_LIMIT + 1
     with pytest.raises(te.Unavailable, match=f"over TWILIO_EXPORTER_INBOX_LIMIT={te.INBOX_LIMIT}"):
         inbox.write(b"\n")
+    inbox.close()
+
+
+def test_a_worker_starts_a_new_inbox_file_once_its_file_has_reached_the_rotation_size(state, monkeypatch):
+    line = inbox_line(sid("SM", 2700), "sent")
+    monkeypatch.setattr(te, "INBOX_ROTATE_BYTES", 2 * len(line))
+    inbox = te.Inbox(str(state) + ".rotation.")
+    for _ in range(3):
+        inbox.write(line)
+    assert [size for _, size in sorted(inbox.files().items())] == [2 * len(line), len(line)]
     inbox.close()
 
 
