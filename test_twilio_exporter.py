@@ -660,9 +660,15 @@ def test_a_store_on_a_full_disk_keeps_webhooks_at_200_and_each_callback_is_count
     full.set()
     assert [message(sid("SM", 200 + number), "sent") for number in range(20)] == [200] * 20
     wait_for(lambda: "moving the inboxes in failed, retrying every 1 s: database or disk is full" in caplog.text)
+    # What happens meanwhile, and how much is waiting: the failure is logged once, by the one worker.
+    assert re.search(r"database or disk is full; callbacks are kept in the inbox meanwhile \(\d+ bytes so far\)",
+                     caplog.text)
     assert value(scrape(), "twilio_exporter_store_up") == 0
     full.clear()
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 21
+    wait_for(lambda: "moving the inboxes in works again after" in caplog.text)
+    assert re.search(r"moving the inboxes in works again after \d+ s; \d+ bytes had waited in the inbox, and move "
+                     r"in now", caplog.text)
 
 
 @pytest.mark.stores

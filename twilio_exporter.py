@@ -1324,7 +1324,7 @@ def upkeep_forever(store):
             prune_expired: ("pruning", PRUNE_INTERVAL_SECONDS),
             tidy: ("tidying", TIDY_INTERVAL_SECONDS),
             poll_when_due: ("claiming account polls", 1)}
-    due, failing, conn = dict.fromkeys(jobs, 0.0), set(), None
+    due, failing, conn = dict.fromkeys(jobs, 0.0), {}, None  # failing: {job: when its failure began}
     while not store.closed:
         time.sleep(max(0.0, min(due.values()) - time.monotonic()))
         store.inbox.backlog = store.inbox.measure(age=False)[0]  # for the webhooks' limit; needs no store
@@ -1337,19 +1337,31 @@ def upkeep_forever(store):
             except Exception as error:  # the thread must live on: nothing else folds in this worker
                 wait = max(interval, FAILURE_RETRY_SECONDS)
                 if run not in failing:  # once, not at every try
-                    log.error("store %s: %s failed, retrying every %g s: %s", store.name, job, wait,
-                              error, exc_info=not isinstance(error, (*store.errors, OSError)))
-                failing.add(run)
+                    failing[run] = time.monotonic()
+                    log_failure(store, job, wait, error, run is fold_for_upkeep)
                 if isinstance(error, store.errors):
                     # the next try connects afresh: to a restarted server, or a file put back
                     store.forget(conn)
                     conn = None
             else:
                 if run in failing:
-                    log.warning("store %s: %s works again", store.name, job)
-                failing.discard(run)
+                    log_recovery(store, job, time.monotonic() - failing.pop(run), run is fold_for_upkeep)
             due[run] = time.monotonic() + wait
     store.forget(conn)
+
+
+def log_failure(store, job, wait, error, moving_in):
+    """Log a job's failure (a bug with its traceback); while nothing moves in, what the inbox keeps."""
+    meanwhile = f"; callbacks are kept in the inbox meanwhile ({store.inbox.backlog} bytes so far)"
+    log.error("store %s: %s failed, retrying every %g s: %s%s", store.name, job, wait, error,
+              meanwhile if moving_in else "", exc_info=not isinstance(error, (*store.errors, OSError)))
+
+
+def log_recovery(store, job, down_seconds, moving_in):
+    """Log that a job works again, how long it failed, and what waited in the inbox meanwhile."""
+    waited = f"; {store.inbox.backlog} bytes had waited in the inbox, and move in now"
+    log.warning("store %s: %s works again after %.0f s%s", store.name, job, down_seconds,
+                waited if moving_in else "")
 
 
 # --- signatures ---
