@@ -6,12 +6,13 @@ callbacks at /webhooks/message and /webhooks/call (or an Event Streams sink at
 
 Each source (a form callback, an Event Streams event) is parsed into the same Callback record.
 A webhook writes its callbacks to its worker's inbox file and answers 200, whether or not the
-store is up; a thread in each worker, in turn, moves its host's inboxes into the store (one SQLite file
-that every worker shares, or a PostgreSQL database that several hosts share), committing the
-de-duplication record, the counts and the inbox's read position in one transaction. So a
-callback answered 200 is counted exactly once, whichever worker or host took it and whichever
-serves the scrape. Only the HTTP-level metrics (requests by code, handling time) use
-prometheus_client's multiprocess files.
+store is up. Each worker process has one Store (`store()`): its connections, its inbox file and
+its upkeep thread, which, in turn with the other workers, moves the host's inboxes into the
+store (one SQLite file that every worker shares, or a PostgreSQL database that several hosts
+share), committing the de-duplication record, the counts and the inbox's read position in one
+transaction. So a callback answered 200 is counted exactly once, whichever worker or host took it
+and whichever serves the scrape. Only the HTTP-level metrics (requests by code, handling time)
+use prometheus_client's multiprocess files.
 """
 import argparse
 import fcntl
