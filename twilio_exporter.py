@@ -425,7 +425,7 @@ def wanted_labels(kind_name, labels):
     return tuple(name in labels and name in KINDS[kind_name].label_names for name in LABEL_NAMES)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # bounded: the numbers a worker sees are not
 def country_of(number):
     """The ISO 3166 alpha-2 code of a phone number's country ("+1 416…", "whatsapp:+44…"), or "unknown".
 
