@@ -901,10 +901,24 @@ def test_an_inbox_file_older_than_the_store_remembers_is_refused_kept_logged_onc
     assert json.loads(call("/health")[2])["inbox"]["refused"] == [old.name, timeless.name]
     scrape()
     refused = [line for line in caplog.messages if old.name in line]
-    assert len(refused) == 1 and "Remove it if so" in refused[0] and f"mv {old} " in refused[0]
+    assert refused == [f"inbox {old.name}: not read, as it is older than the {week} s the store remembers inbox files "
+                       "for, and may have been counted already. Remove it if so; if its callbacks were never counted, give "
+                       f"it a name that ends in the time now (mv {old} {te.store().inbox.prefix}{te.HOST}.recovered."
+                       "$(date +%s%N))"]
     # What the line says to do when its callbacks were never counted: a name that ends in the time now.
     old.rename(old.with_name(f"{te.store().inbox.prefix}{te.HOST}.recovered.{time.time_ns()}".rpartition("/")[2]))
     assert value(scrape(), "twilio_message_callback_total", status="sent") == 2
+
+
+def test_a_closed_store_stops_its_upkeep_thread_and_closes_its_connection():
+    store = te.store()
+    with store.connection() as conn:  # opens it, and starts the upkeep thread
+        pass
+    store.close()
+    store.upkeep.join(timeout=10)
+    assert not store.upkeep.is_alive()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        conn.execute("SELECT 1")
 
 
 def test_an_empty_file_in_the_multiprocess_folder_does_not_break_the_scrape():
@@ -3647,7 +3661,7 @@ def test_all_usage_categories_are_exported_when_asked(fake_api, monkeypatch):
     ("403", "HTTP 403, Twilio error 20500: Internal. Check TWILIO_API_KEY and TWILIO_API_SECRET, or "
             f"TWILIO_AUTH_TOKEN, for {ACCOUNT}."),
     ("500", "HTTP 500, Twilio error 20500: Internal."),
-    ("html", "HTTP 502, Twilio error None: None."),
+    ("html", "HTTP 502."),  # an answer that is not Twilio's JSON: no code or message to give
 ])
 def test_a_failing_api_is_counted_logged_with_its_reason_and_the_last_values_stay(mode, reason, fake_api,
                                                                                   monkeypatch, caplog):
