@@ -1084,11 +1084,10 @@ class Inbox:
         sizes = {}
         for path in glob.glob(glob.escape(self.prefix) + "*[0-9]"):
             name = os.path.basename(path)
-            try:
-                sizes[name] = os.stat(path).st_size
-            except FileNotFoundError:  # removed by another worker's fold meanwhile
-                continue
-        return {name: size for name, size in sizes.items() if name not in self.refused}
+            if name not in self.refused:
+                with suppress(FileNotFoundError):  # removed by another worker's fold meanwhile
+                    sizes[name] = os.stat(path).st_size
+        return sizes
 
     def refresh(self, conn, files):
         """Read the store's positions of the files named; return the names of those it has finished."""
