@@ -2740,6 +2740,20 @@ def test_the_inbox_takes_lines_up_to_its_default_limit_of_a_gibibyte_behind_and_
     inbox.close()
 
 
+def test_the_read_positions_are_replaced_whole_so_a_scrape_measuring_meanwhile_never_sees_half_of_them(state):
+    inbox = te.Inbox(str(state) + ".whole.")
+    inbox.offsets, seen = {"a.1.1": 5, "b.1.2": 7}, []
+
+    class Connection:
+        def execute(self, sql, parameters):
+            for row in [("a.1.1", 6, None), ("b.1.2", 8, None)]:
+                seen.append(dict(inbox.offsets))  # what another thread reads between two rows
+                yield row
+    inbox.refresh(Connection(), {"a.1.1": 9, "b.1.2": 9})
+    assert seen == [{"a.1.1": 5, "b.1.2": 7}] * 2
+    assert inbox.offsets == {"a.1.1": 6, "b.1.2": 8}
+
+
 def test_a_worker_starts_a_new_inbox_file_once_its_file_has_reached_the_rotation_size(state, monkeypatch):
     line = inbox_line(sid("SM", 2700), "sent")
     monkeypatch.setattr(te, "INBOX_ROTATE_BYTES", 2 * len(line))

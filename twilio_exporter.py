@@ -1091,12 +1091,13 @@ class Inbox:
 
     def refresh(self, conn, files):
         """Read the store's positions of the files named; return the names of those it has finished."""
-        self.offsets, finished = {}, set()
+        offsets, finished = {}, set()
         query = 'SELECT name, "offset", finished FROM inbox WHERE name IN ({})'
         for name, offset, done in select_in(conn, query, sorted(files)):
-            self.offsets[name] = offset
+            offsets[name] = offset
             if done is not None:
                 finished.add(name)
+        self.offsets = offsets  # whole, at once: another thread may be measuring the backlog from it
         return finished
 
     def refuse_the_forgotten(self, files):
