@@ -30,7 +30,6 @@ import urllib.parse
 import urllib.request
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
@@ -1869,9 +1868,9 @@ def test_an_upkeep_thread_runs_each_job_again_only_when_it_asks_logs_no_recovery
 
 
 @pytest.mark.stores
-def test_state_survives_a_new_connection_and_retries_are_still_recognised():
+def test_state_survives_a_new_connection_and_retries_are_still_recognised(monkeypatch):
     message(sid("SM", 31), "delivered")
-    use_store(pytest.MonkeyPatch(), te.store().target, te.store().inbox.folder)  # as after a restart
+    use_store(monkeypatch, te.store().target, te.store().inbox.folder)  # as after a restart
     assert message(sid("SM", 31), "delivered") == 200
     samples = scrape()
     assert value(samples, "twilio_message_callback_total", status="delivered") == 1

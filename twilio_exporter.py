@@ -39,7 +39,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
-from types import SimpleNamespace
 from typing import NamedTuple
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -140,9 +139,9 @@ def store_target(raw):
 
 def state_path(raw):
     """Check the state file's place: never inside the multiprocess metrics folder."""
-    metrics_dir, path = os.environ.get("PROMETHEUS_MULTIPROC_DIR"), os.path.abspath(raw)
-    if metrics_dir and os.path.commonpath([path, os.path.abspath(metrics_dir)]) == os.path.abspath(
-            metrics_dir):
+    path, metrics_dir = os.path.abspath(raw), os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    metrics_dir = metrics_dir and os.path.abspath(metrics_dir)
+    if metrics_dir and os.path.commonpath([path, metrics_dir]) == metrics_dir:
         raise ValueError("It is inside PROMETHEUS_MULTIPROC_DIR, where every *.db file is read as metrics.")
     return path
 
@@ -553,13 +552,14 @@ class Store:
 
     def write(self, lines):
         """Append lines to this worker's inbox file, starting the upkeep that moves them into the store."""
-        if self.upkeep is None:
-            self.start()
+        self.start()
         self.inbox.write(lines)
 
     def start(self):
-        """Start the upkeep thread, once."""
-        with upkeep_lock:
+        """Start the upkeep thread, once; every webhook and scrape asks, so the usual answer takes no lock."""
+        if self.upkeep is not None:
+            return
+        with making_lock:
             if self.upkeep is None and not self.closed:
                 self.upkeep = threading.Thread(target=upkeep_forever, args=(self,), name="upkeep",
                                                daemon=True)
@@ -574,7 +574,7 @@ class Store:
         self.inbox.close()
 
 
-upkeep_lock = threading.Lock()
+making_lock = threading.Lock()  # one thread makes the process's store, or starts its upkeep
 
 
 class SQLiteStore(Store):
@@ -752,7 +752,7 @@ def store():
     global _store
     current = _store
     if current is None or current.pid != os.getpid():
-        with upkeep_lock:
+        with making_lock:
             if _store is None or _store.pid != os.getpid():
                 _store = make_store(DB_PATH, INBOX_DIR)
             current = _store
