@@ -1,13 +1,14 @@
 # make run: build the virtualenv and serve on :8080.  make test: build it and run the suite.
 # make check-deploy: check deploy/ (installs promtool).  URL=... make smoke: check a running exporter.
-# make bench: the exporter against a bare WSGI ceiling with wrk (installs wrk).
+# make bench: the exporter against a bare WSGI ceiling and a floor with wrk (installs wrk); writes docs/bench.md.
+# make steps: what each step of a webhook request costs in one worker; writes docs/steps.md.
 # make mutants: mutation testing of twilio_exporter.py with the fast in-process tests (installs mutmut and
 # pytest-random-order).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv run test wheel-check postgresql bench mutants smoke check-deploy clean
+.PHONY: venv run test wheel-check postgresql bench steps mutants smoke check-deploy clean
 
 # The runtime and the optional extras (psycopg, phonenumbers), installed from the project itself.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -41,9 +42,15 @@ postgresql:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; } \
 	  || { echo "make test needs PostgreSQL's programs: sudo apt-get install postgresql" >&2; exit 1; }
 
-# The exporter against a bare WSGI ceiling with wrk; BENCH_ARGS=--smoke for a tiny run that only proves it works.
+# The exporter against a bare WSGI ceiling and a floor with wrk, results in docs/bench.md; BENCH_ARGS=--smoke for a
+# tiny run that only proves it works (and writes nothing).
 bench: $(BIN)/.installed postgresql
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --results docs/bench.md $(BENCH_ARGS)
+
+# The request path step by step in one process, by the thread's CPU clock, results in docs/steps.md;
+# STEPS_ARGS="--count 400" for a quick run that only proves it works (and writes nothing).
+steps: $(BIN)/.installed
+	$(BIN)/python bench/steps.py $(or $(STEPS_ARGS),--results docs/steps.md)
 
 # mutmut 3 mutates a copy in mutants/ and runs the tests not marked server, docs or postgresql (setup.cfg [mutmut]);
 # `mutmut results` lists the survivors, `mutmut show NAME` shows one. mutmut hands a mutant's tests to

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="twilio_exporter-test-metrics-")
 import twilio_exporter as te  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
+from twilio.request_validator import RequestValidator, get_signature_algorithm  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "test-token-primary"
@@ -2355,8 +2355,8 @@ def test_twilios_published_test_vector_validates(monkeypatch):
     environ = {"wsgi.url_scheme": "https", "HTTP_HOST": "mycompany.com", "PATH_INFO": "/myapp.php",
                "QUERY_STRING": "foo=1&bar=2", "HTTP_X_TWILIO_SIGNATURE": "RSOYDt4T1cUTdK1PDd93/VVr8B8="}
     monkeypatch.setattr(te, "AUTH_TOKENS", ("12345",))
-    assert te.signature_is_valid(environ, params)
-    assert not te.signature_is_valid({**environ, "QUERY_STRING": "foo=1"}, params)
+    assert te.signature_is_valid(environ, params.items())
+    assert not te.signature_is_valid({**environ, "QUERY_STRING": "foo=1"}, params.items())
 
 
 def test_any_token_in_the_rotation_list_is_accepted(monkeypatch):
@@ -2425,6 +2425,80 @@ def test_the_signature_algorithm_named_in_the_settings_header_is_honoured():
     # Signed over the URL with its port, as some proxies pass it on: the validator's second try, in SHA-256 too
     with_port = RequestValidator(TOKEN).compute_signature("http://127.0.0.1:80/webhooks/message", params, "HMAC_SHA256")
     assert call("/webhooks/message", "POST", body, {"X-Twilio-Signature": with_port, **settings})[0] == 200
+
+
+class QueryDict(dict):
+    """Django's shape, which RequestValidator reads too: every value of a field, by getlist()."""
+
+    def getlist(self, name):
+        """Every value of a field."""
+        return self[name]
+
+
+@st.composite
+def signed_requests(draw):
+    """A request as Twilio or an impostor sends it: (environ, form pairs, tokens configured, whether genuine)."""
+    tokens = draw(st.lists(st.text(min_size=1, max_size=16).map(str.strip).filter(lambda t: t and "," not in t),
+                           min_size=1, max_size=3, unique=True))
+    scheme, host = draw(st.sampled_from(["http", "https"])), draw(st.sampled_from(["127.0.0.1", "hooks.example.com"]))
+    port = draw(st.sampled_from(["", ":80", ":443", ":8080", ":0", ":port", ":99999", ":"]))
+    hostile_host = draw(st.sampled_from(["", "", "", "[", "#", "é", "a@b", "\uff03"]))  # ＃ reads as # under NFKC
+    query = draw(st.sampled_from(["", "tenant=eu", "a=1&a=2", "x=%E2%82%AC", "q=1#", "bodySHA256=00"]) | WSGI_TEXT)
+    names = st.sampled_from(["MessageSid", "MessageStatus", "To", "Body", ""]) | st.text(max_size=8)
+    pairs = draw(st.lists(st.tuples(names, st.text(max_size=12)), max_size=8))  # repeats, empties, non-ASCII
+    pairs += pairs[:draw(st.integers(0, 2))]  # a field sent twice with the same value
+    environ = {"wsgi.url_scheme": scheme, "HTTP_HOST": host + hostile_host + port, "PATH_INFO": "/webhooks/message",
+               "QUERY_STRING": query}
+    url = te.signed_url(environ)
+    signed_url = draw(st.sampled_from([url, url.replace(port, "", 1) if port else url,
+                                       url.replace(host, host + (":443" if scheme == "https" else ":80"), 1)]))
+    algorithm = draw(st.sampled_from(["HMAC_SHA1", "HMAC_SHA256"]))
+    signer = draw(st.sampled_from(tokens) | st.just("a-stranger"))
+    signature = RequestValidator(signer).compute_signature(signed_url, QueryDict(te.MultiDict(pairs)), algorithm)
+    signed, signed_pairs = signature, sorted(set(pairs))
+    mutation = draw(st.sampled_from(["none", "none", "signature", "value", "extra field", "settings"]))
+    if mutation == "signature":
+        signature = draw(st.sampled_from([signature[:-1], signature[:-2] + "A=", "", signature.lower()]) | WSGI_TEXT)
+    elif mutation == "value" and pairs:
+        pairs[0] = (pairs[0][0], pairs[0][1] + "x")
+    elif mutation == "extra field":
+        pairs.append(("Extra", ""))
+    settings = {"HMAC_SHA1": draw(st.sampled_from(["", "algorithm=HMAC_SHA1"])),
+                "HMAC_SHA256": draw(st.sampled_from(["key=k1,algorithm=HMAC_SHA256", "algorithm=hmac_sha256"]))}
+    if mutation == "settings":
+        settings = dict.fromkeys(settings, draw(st.sampled_from(["algorithm=HMAC_MD5", "algorithm=HMAC_SHA256"])
+                                               | WSGI_TEXT))
+    environ.update(HTTP_X_TWILIO_SIGNATURE=signature, HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS=settings[algorithm])
+    sent = (url, sorted(set(pairs)), get_signature_algorithm(settings[algorithm]).upper(), signature)
+    return environ, pairs, tokens, signer in tokens and sent == (signed_url, signed_pairs, algorithm, signed)
+
+
+@settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=signed_requests())
+def test_the_standard_library_signature_check_agrees_with_the_twilio_library(monkeypatch, request):
+    environ, pairs, tokens, genuine = request
+    monkeypatch.setattr(te, "AUTH_TOKENS", tuple(tokens))
+    url = te.signed_url(environ)
+    algorithm = get_signature_algorithm(environ["HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS"])
+    try:
+        oracle = any(RequestValidator(token).validate(url, QueryDict(te.MultiDict(pairs)),
+                                                      environ["HTTP_X_TWILIO_SIGNATURE"], algorithm) for token in tokens)
+    except ValueError:  # a URL the library cannot parse
+        oracle = False
+    assert te.signature_is_valid(environ, pairs) == oracle
+    fast = te.signed_with_a_token(url, pairs, environ["HTTP_X_TWILIO_SIGNATURE"], algorithm)
+    assert fast <= oracle  # what the fast path accepts, the library accepts
+    assert fast == (genuine and te.validate_reads(url))  # and it settles every genuine request alone
+
+
+def test_the_fast_signature_path_settles_a_genuine_callback_without_the_library(monkeypatch):
+    params = {"MessageSid": sid("SM", 40), "MessageStatus": "sent"}
+    monkeypatch.setattr(te.RequestValidator, "validate", lambda *args: pytest.fail("the library was asked"))
+    assert signed_post("/webhooks/message", params)[0] == 200
+    sha256 = RequestValidator(TOKEN).compute_signature("http://127.0.0.1/webhooks/message", params, "HMAC_SHA256")
+    body = urllib.parse.urlencode(params).encode()
+    assert call("/webhooks/message", "POST", body, {"X-Twilio-Signature": sha256, "X-Twilio-Webhooks-Signature-"
+                                                    "Settings": "algorithm=HMAC_SHA256"})[0] == 200
 
 
 def test_a_form_body_of_exactly_the_limit_is_read():

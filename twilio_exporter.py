@@ -15,9 +15,11 @@ and whichever serves the scrape. Only the HTTP-level metrics (requests by code, 
 use prometheus_client's multiprocess files.
 """
 import argparse
+import base64
 import fcntl
 import glob
 import hashlib
+import hmac
 import http
 import json
 import logging
@@ -35,12 +37,13 @@ import time
 import urllib.request
 import zlib
 from collections import defaultdict
+from itertools import chain
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import NamedTuple
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlparse, urlsplit
 
 __version__ = "0.1.0"
 log = logging.getLogger("twilio_exporter")
@@ -273,7 +276,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.multiprocess import MultiProcessCollector  # noqa: E402
 from twilio.base.exceptions import TwilioRestException  # noqa: E402
 from twilio.request_validator import (  # noqa: E402
-    HMAC_SHA1, HMAC_SHA256, RequestValidator, compare, get_signature_algorithm)
+    HMAC_SHA1, HMAC_SHA256, RequestValidator, get_signature_algorithm)
 
 
 # --- Twilio vocabularies ---
@@ -363,6 +366,7 @@ ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
 SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
 # The form fields (a call event's parameters too) that callback_labels takes its values from.
 LABEL_FIELDS = ("AccountSid", "MessagingServiceSid", "From", "To", "ToCountry")
+EMPTY_FIELDS = ("",) * len(LABEL_FIELDS)  # what form.get gives for a field a form lacks
 # printable ASCII: E.164, short codes, sender IDs, SIDs
 LABEL_VALUE_PATTERN = re.compile(r"[\x20-\x7e]{1,64}")
 # The label values tab-joined, each empty or of LABEL_VALUE_PATTERN: one check where nearly all are good.
@@ -399,7 +403,8 @@ def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_L
     seconds = seconds if status == kind.timed_status and SECONDS_PATTERN.fullmatch(seconds) else ""
     if len(labels) != len(LABEL_NAMES):
         raise ValueError(f"{len(labels)} label values, not {len(LABEL_NAMES)}")
-    if not LABEL_VALUES_PATTERN.fullmatch("\t".join(labels)):  # one check for all, as nearly all are good
+    # One check for all, as nearly all are good
+    if labels is not NO_LABELS and not LABEL_VALUES_PATTERN.fullmatch("\t".join(labels)):
         labels = tuple(value if not value or LABEL_VALUE_PATTERN.fullmatch(value) else "unknown"
                        for value in labels)
     return Callback(when, kind, sid, status, error_code, seconds, labels)
@@ -1104,8 +1109,11 @@ class Inbox:
         """Leave out files the store may have counted and forgotten: it remembers INBOX_MEMORY_SECONDS."""
         for name in sorted(files):
             if name not in self.offsets and file_time(name) < time.time() - INBOX_MEMORY_SECONDS:
-                self.refused.add(name)
                 del files[name]
+                with self.lock:  # a scrape's fold and the upkeep thread's may meet here: one logs
+                    if name in self.refused:
+                        continue
+                    self.refused.add(name)
                 log.error("inbox %s: not read, as it is older than the %d s the store remembers inbox "
                           "files for, and may have been counted already. Remove it if so; if its callbacks "
                           "were never counted, give it a name that ends in the time now "
@@ -1389,27 +1397,71 @@ def signed_url(environ):
 def signature_is_valid(environ, params):
     """Check X-Twilio-Signature against every configured token (rotation keeps two).
 
-    params are a form's fields, or a JSON body as text: Twilio signs the URL alone for JSON, with
-    the body's SHA-256 in the query as bodySHA256, and validate() checks both.
+    params are a form's (name, value) pairs, or a JSON body as text: Twilio signs the URL alone for
+    JSON, with the body's SHA-256 in the query as bodySHA256, and validate() checks both.
     """
     signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
-    algorithm = get_signature_algorithm(environ.get("HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS"))
+    settings = environ.get("HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS")
+    algorithm = get_signature_algorithm(settings) if settings else HMAC_SHA1
     url = signed_url(environ)
-    validators = [RequestValidator(token) for token in AUTH_TOKENS]
     if isinstance(params, str):
         if "bodySHA256" not in parse_qs(environ.get("QUERY_STRING", "")):
             return False  # nothing would bind the body to the signature
     # Twilio signs the URL it called, which signed_url rebuilds, so one HMAC per token settles a
     # genuine callback; only a mismatch pays for validate(), which also tries the URL with and
-    # without its port. Both compare in the library's constant time, with no early exit of ours.
-    elif algorithm.upper() in (HMAC_SHA1, HMAC_SHA256) and any(
-            compare(validator.compute_signature(url, params, algorithm), signature)
-            for validator in validators):
+    # without its port.
+    elif signed_with_a_token(url, params, signature, algorithm):
         return True
+    else:
+        params = MultiDict(params)
     try:
-        return any(validator.validate(url, params, signature, algorithm) for validator in validators)
+        return any(RequestValidator(token).validate(url, params, signature, algorithm)
+                   for token in AUTH_TOKENS)
     except ValueError:  # a Host that makes no URL ("[", "a:b", a port past 65535): nothing was signed for it
         return False
+
+
+def signed_with_a_token(url, pairs, signature, algorithm):
+    """Twilio's scheme with the standard library: the URL, then each distinct name and value in order.
+
+    It settles only what validate() would settle the same way; the comparison takes constant time
+    over the signature, and the first token that matches ends the search.
+    """
+    digest = SIGNATURE_DIGESTS.get(algorithm.upper())
+    if digest is None or not validate_reads(url):
+        return False
+    signed = (url + "".join(chain.from_iterable(sorted(set(pairs))))).encode()
+    sent = signature.encode("utf-8", "surrogatepass")
+    for token in AUTH_TOKENS:
+        if hmac.compare_digest(base64.b64encode(hmac.digest(token.encode(), signed, digest)), sent):
+            return True
+    return False
+
+
+SIGNATURE_DIGESTS = {HMAC_SHA1: "sha1", HMAC_SHA256: "sha256"}  # the hashlib name of each algorithm
+
+
+@lru_cache(maxsize=256)  # bounded: a client chooses the Host and the query
+def validate_reads(url):
+    """Whether validate() reads this very URL: it parses it, then puts it together again."""
+    try:
+        parsed = urlparse(url)
+        return parsed.port != "" and parsed.geturl() == url  # .port raises for a port that is no number
+    except ValueError:
+        return False
+
+
+class MultiDict(dict):
+    """A form's values by name, for RequestValidator.validate: every value of a repeated field."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        for name, value in pairs:
+            self.setdefault(name, []).append(value)
+
+    def getall(self, name):
+        """Every value of a field."""
+        return self[name]
 
 
 def check_signature(environ, params):
@@ -1712,18 +1764,14 @@ metrics_app = make_wsgi_app(METRICS_REGISTRY)
 
 def answer(code, payload=None, headers=()):
     """An answer as (status, headers, body): a JSON payload, or an empty body (all Twilio needs)."""
-    body = b"" if payload is None else (json.dumps(payload) + "\n").encode()
-    content_type = "text/plain" if payload is None else "application/json"
-    return (f"{code} {http.HTTPStatus(code).phrase}",
-            [("Content-Type", content_type), ("Content-Length", str(len(body)))] + list(headers), body)
+    if payload is None:
+        return STATUS_LINES[code], [("Content-Type", "text/plain"), ("Content-Length", "0"), *headers], b""
+    body = (json.dumps(payload) + "\n").encode()
+    return (STATUS_LINES[code],
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers], body)
 
 
-class Form(dict):
-    """Form fields, one value each; getall() spares RequestValidator two exceptions per field."""
-
-    def getall(self, name):
-        """Every value of a field, as the validator asks for them."""
-        return [self[name]]
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in http.HTTPStatus}
 
 
 def read_body(environ, media_type, limit):
@@ -1753,7 +1801,7 @@ def read_form(environ):
         raise Reject(400, "body is not valid UTF-8") from None
     except ValueError as error:
         raise Reject(400, f"body is not a form: {str(error)[:80]}") from None
-    form = Form(fields)
+    form = dict(fields)
     if len(form) != len(fields):
         raise Reject(400, "body repeats a form field")
     return form
@@ -1761,7 +1809,10 @@ def read_form(environ):
 
 def first_field(form, names):
     """The value of the first of `names` present in the form, or ""."""
-    return next((form[name] for name in names if form.get(name)), "")
+    for name in names:
+        if form.get(name):
+            return form[name]
+    return ""
 
 
 def form_callback(kind, form):
@@ -1770,9 +1821,14 @@ def form_callback(kind, form):
         return new_callback(time.time(), kind, first_field(form, kind.sid_fields),
                             first_field(form, kind.status_fields), form.get("ErrorCode", ""),
                             form.get(kind.timing_field, "") if kind.timing_field else "",
-                            callback_labels(kind, *(form.get(name, "") for name in LABEL_FIELDS)))
+                            form_labels(kind, form))
     except ValueError as error:
         raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]}: {error}") from None
+
+
+def form_labels(kind, form):
+    """The label values of a form callback."""
+    return callback_labels(kind, *map(form.get, LABEL_FIELDS, EMPTY_FIELDS)) if LABELS else NO_LABELS
 
 
 def read_events(body):
@@ -1845,7 +1901,7 @@ def receive(environ, endpoint):
         lines, received = event_lines(read_events(body), time.time())
     else:
         form = read_form(environ)
-        check_signature(environ, form)
+        check_signature(environ, form.items())
         lines, received = inbox_line(form_callback(KINDS[endpoint], form)), {}
     if lines:
         store().write(lines)  # one append: a crash leaves a whole batch of events, or an unanswered part
