@@ -2012,6 +2012,18 @@ def test_an_invalid_number_gets_the_same_country_whatever_came_before_it(labels)
     assert te.country_of(invalid) == "US"
 
 
+def test_a_valid_nanp_number_of_an_area_code_already_seen_is_answered_without_parsing(labels, monkeypatch):
+    labels("country")
+    monkeypatch.setattr(te, "AREA_CODE_REGIONS", {})
+    te.country_of.cache_clear()
+    assert te.country_of("+14165550100") == "CA" and te.AREA_CODE_REGIONS == {"416": "CA"}
+    assert te.country_of("+14160000000") == "US"  # invalid: parsed, as before, and nothing learned from it
+    assert te.AREA_CODE_REGIONS == {"416": "CA"}
+    assert library_country("+14165550199") == "CA"
+    monkeypatch.setattr(te.phonenumbers, "parse", lambda *args: pytest.fail("parsed"))
+    assert te.country_of("+14165550199") == "CA"
+
+
 def test_a_call_takes_twilios_to_country_and_has_no_messaging_service_label(labels):
     labels("messaging_service", "sender", "country")
     voice(sid("CA", 1405), "completed", From=SENDER, To="+14155550100", ToCountry="CA", CallDuration="5")
@@ -3493,6 +3505,23 @@ def test_a_bad_setting_stops_gunicorn_with_one_line_naming_it_and_leaves_no_fold
 
 
 @pytest.mark.server
+def test_a_bad_setting_stops_the_file_run_alone_with_its_line_and_no_traceback(tmp_path):
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(HERE / "twilio_exporter.py", alone)
+    process = subprocess.run(
+        [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{free_port()}", "twilio_exporter:app"], cwd=alone,
+        env=clean_env(HOME=str(tmp_path), TMPDIR=str(tmp_path), TWILIO_EXPORTER_RETENTION="1d"),
+        capture_output=True, text=True, timeout=60)
+    line = "Config 'TWILIO_EXPORTER_RETENTION' has value '1d'. Not a whole number above 0."
+    assert process.returncode != 0 and line in process.stderr.splitlines()
+    assert process.stderr.count(line) <= 2  # a line from each worker at most
+    assert "twilio_exporter.py" not in process.stderr and "ConfigError" not in process.stderr  # no traceback of ours
+    assert "App failed to load." in process.stderr  # gunicorn's own words come after (gunicorn 27 may add a traceback)
+    assert not list(tmp_path.glob("twilio_exporter-metrics-*"))
+
+
+@pytest.mark.server
 def test_the_file_copied_alone_and_run_with_plain_gunicorn_reports_exact_counts(tmp_path):
     alone = tmp_path / "alone"
     alone.mkdir()
@@ -4079,3 +4108,83 @@ def test_every_metric_and_setting_is_in_the_readme(monkeypatch):
     for setting in settings:
         assert f"`{setting}`" in readme, setting
     assert "make run" in readme and "make test" in readme
+
+
+def markdown_files():
+    """The README and the maintainers' documents (not the results that make bench and make steps write)."""
+    return [HERE / "README.md", *sorted(path for path in (HERE / "docs").glob("*.md")
+                                        if not path.read_text().startswith("<!-- written by make "))]
+
+
+def anchor(heading):
+    """The anchor GitHub gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.docs
+def test_the_readme_is_for_operators_within_450_lines_led_by_a_table_of_contents_of_every_section():
+    readme = (HERE / "README.md").read_text()
+    assert len(readme.splitlines()) <= 450
+    sections = re.findall(r"^## (.+)$", readme, re.M)
+    contents = readme[readme.index("## Contents"):].split("\n## ", 1)[0]
+    assert sections[0] == "Contents" and sections[1] == "Quick start"
+    assert [f"#{anchor(section)}" for section in sections[1:]] == re.findall(r"\]\((#[\w-]+)\)", contents)
+
+
+@pytest.mark.docs
+def test_every_link_between_the_documents_leads_to_a_file_and_a_heading_that_exist():
+    for path in markdown_files():
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
+            if target.startswith("http"):
+                continue
+            name, _, heading = target.partition("#")
+            linked = (path.parent / name).resolve() if name else path
+            assert linked.exists(), f"{path.name}: {target}"
+            if heading:
+                headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+                assert heading in {anchor(text) for text in headings}, f"{path.name}: {target}"
+
+
+@pytest.mark.docs
+def test_nothing_in_the_documents_reads_as_a_diary():
+    for path in [*markdown_files(), HERE / "twilio_exporter.py", HERE / "gunicorn.conf.py", HERE / "Makefile"]:
+        text = path.read_text()
+        for diary in (r"\bI\b(?! [A-Z])", r"\bsession\b", r"\b20\d\d-\d\d-\d\d\b", r"\bthis morning\b", r"\byesterday\b"):
+            assert not re.search(diary, text.replace("I/O", "")), f"{path.name}: {diary}"
+
+
+def readme_shell_blocks():
+    """The README's shell blocks, each as its text."""
+    return re.findall(r"^```sh\n(.*?)^```", (HERE / "README.md").read_text(), re.M | re.S)
+
+
+@pytest.mark.docs
+def test_each_readme_shell_block_runs_or_says_what_it_needs_that_a_test_machine_lacks():
+    blocks = readme_shell_blocks()
+    needing = [block for block in blocks if block.startswith("# needs: ")]
+    assert len(blocks) >= 6 and 2 <= len(blocks) - len(needing) < len(blocks)
+
+
+@pytest.mark.server
+@pytest.mark.docs
+@pytest.mark.parametrize("number", [number for number, block in enumerate(readme_shell_blocks())
+                                    if not block.startswith("# needs: ")])
+def test_a_readme_shell_block_runs_as_written_against_an_exporter_started_as_it_says(tmp_path, number):
+    block = readme_shell_blocks()[number]
+    token = re.search(r"TWILIO_AUTH_TOKEN=(\S+)", block)
+    settings, metrics_port = {"TWILIO_AUTH_TOKEN": token.group(1)} if token else {}, free_port()
+    if ":9464" in block:  # the README's private listener
+        settings["TWILIO_EXPORTER_METRICS_BIND"] = f"127.0.0.1:{metrics_port}"
+    server = Server(tmp_path, ["-c", str(HERE / "gunicorn.conf.py")], TWILIO_EXPORTER_WORKERS="2",
+                    TWILIO_EXPORTER_DB=str(tmp_path / "state.sqlite3"), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m"),
+                    **settings)
+    try:
+        script = block.replace(":8080", f":{server.port}").replace(":9464", f":{metrics_port}")
+        ran = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=HERE, env=clean_env(),
+                             capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        for expected in re.findall(r"^# (\S.*?)(?: {2,}\(.*)?$", block, re.M):  # what the block says it prints
+            if not expected.startswith(("A ", "needs:")):
+                assert expected in ran.stdout, expected
+    finally:
+        server.stop(graceful=False)

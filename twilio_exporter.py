@@ -51,7 +51,13 @@ log = logging.getLogger("twilio_exporter")
 
 # --- configuration ---
 
-class ConfigError(ValueError):
+try:  # a gunicorn worker that cannot import the app for this prints its message alone, no traceback
+    from gunicorn.errors import AppImportError
+except ImportError:  # the module used without gunicorn (its command line, a test)
+    AppImportError = Exception
+
+
+class ConfigError(ValueError, AppImportError):
     """A setting has a value the exporter cannot run with."""
 
 
@@ -348,7 +354,7 @@ KINDS = {kind.name: kind for kind in (
         timing_field="CallDuration",  # seconds; "Duration" is billed minutes
         buckets=(5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
         label_names=("account", "sender", "country"),
-        # The "webhook." names are those from before 2024-02-28, which may still arrive.
+        # The "webhook." names are those Twilio used until February 2024, which may still arrive.
         event_types=tuple((f"com.twilio.voice.{infix}status-callback.call.{event}", status)
                           for infix in ("", "webhook.") for event, status in (
                               ("initiated", "initiated"), ("ringing", "ringing"), ("answered", "in-progress"),
@@ -444,13 +450,24 @@ def country_of(number):
         regions = regions_of.get(code, ())
         if len(regions) == 1 and len(digits) - len(code) >= 2:  # parse wants two national digits
             return regions[0] if COUNTRY_PATTERN.fullmatch(regions[0]) else "unknown"
+        # A NANP number valid in the region a valid number of its area code was found in is in that
+        # region, as parsing it would say; any other number is parsed, so no answer depends on traffic.
+        region = AREA_CODE_REGIONS.get(digits[1:4]) if code == "1" and len(digits) == 11 else None
+        if region and phonenumbers.is_valid_number_for_region(
+                phonenumbers.PhoneNumber(country_code=1, national_number=int(digits[1:])), region):
+            return region
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return "unknown"
     region = (phonenumbers.region_code_for_number(parsed)
               or phonenumbers.region_code_for_country_code(parsed.country_code))
+    if parsed.country_code == 1 and phonenumbers.is_valid_number_for_region(parsed, region):
+        AREA_CODE_REGIONS[str(parsed.national_number)[:3]] = region
     return region if COUNTRY_PATTERN.fullmatch(region) and region != "ZZ" else "unknown"
+
+
+AREA_CODE_REGIONS = {}  # {NANP area code: the region a valid number of it was found in}: 800 at most
 
 
 @lru_cache(maxsize=None)
@@ -2037,7 +2054,7 @@ def warn_about_the_settings():
 # gunicorn loads the module: under gunicorn.conf.py its master warns once, and its workers, forked from
 # it, find its config module (gunicorn names it __config__) and stay quiet; run alone, each worker warns.
 # `serve` warns for itself; the other commands speak only of what they do.
-if "gunicorn" in sys.modules and not hasattr(sys.modules.get("__config__"), "exporter"):
+if "gunicorn.arbiter" in sys.modules and not hasattr(sys.modules.get("__config__"), "exporter"):
     warn_about_the_settings()
 
 

@@ -114,11 +114,12 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 URL=http://127.0.0.1:$port TWILIO_AUTH_TOKEN=$token bash deploy/smoke.sh
-# Only the status gauges, whose names the seed fixed, may be flagged.
+# Only the status gauges may be flagged: their names end in _gauge, and dashboards and alert rules in use
+# depend on them, so they stay (promtool exits 3 for that lint alone).
 problems=$(curl -fs "http://127.0.0.1:$port/metrics" | promtool check metrics 2>&1 | grep -v "_status_gauge metric name should not include type 'gauge'" || true)
 if [ -n "$problems" ]; then
   echo "promtool check metrics: $problems" >&2
   exit 1
 fi
-echo "promtool check metrics: clean but for the seed's *_status_gauge names"
+echo "promtool check metrics: clean but for the *_status_gauge names, kept for the rules that use them"
 echo "check-deploy passed"
