@@ -36,7 +36,7 @@ fi
 echo "== promtool check rules"
 promtool check rules deploy/alerts.yml
 echo "== promtool test rules"
-promtool test rules deploy/alerts_test.yml
+promtool test rules deploy/alerts_test.yml deploy/alerts_baseline_test.yml
 echo "== dashboard JSON"
 "$BIN/python" -m json.tool deploy/grafana-dashboard.json >/dev/null && echo "deploy/grafana-dashboard.json: valid JSON"
 echo "== the dashboard's panels, with the breakdown labels on and off, one host or two (promtool test rules)"
@@ -64,7 +64,8 @@ def case(name, series, expected, hosts=("",)):
 off = {"Delivery success rate": [{"labels": "{}", "value": 0.8}],
        "Message callbacks per minute by status": [{"labels": "{status=\"delivered\"}", "value": 4},
                                                   {"labels": "{status=\"undelivered\"}", "value": 1}],
-       "Message failures by error code (per minute)": [{"labels": "{error_code=\"30003\"}", "value": 1}]}
+       "Message failures by error code (per minute)": [{"labels": "{error_code=\"30003\"}", "value": 1}],
+       "Message error share, last hour and the same hour a week before": [{"labels": "{}", "value": 0.2}]}
 tests = [case("breakdown labels off, one host", {"": (4, 1)}, off),
          case("breakdown labels off, two hosts over one store: the same numbers", {"": (4, 1)}, off,
               hosts=(", instance=\"a:8080\"", ", instance=\"b:8080\"")),
@@ -77,6 +78,7 @@ tests = [case("breakdown labels off, one host", {"": (4, 1)}, off),
                                                  {"labels": "{sender=\"B\"}", "value": 1}],
              "Delivery success rate by destination country": [{"labels": "{country=\"US\"}", "value": 0.5},
                                                               {"labels": "{country=\"GB\"}", "value": 1}],
+             "Messages sent per hour by destination country, and a week before": [],  # none of these was "sent"
              "Message failures by destination country and error code (per minute)": [
                  {"labels": "{country=\"US\", error_code=\"30003\"}", "value": 1}]}),
          case("breakdown labels on, two hosts over one store: the same numbers", {", " + labels: rates for labels, rates in on.items()}, {
