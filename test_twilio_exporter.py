@@ -2485,7 +2485,7 @@ def signed_requests(draw):
     return environ, pairs, tokens, signer in tokens and sent == (signed_url, signed_pairs, algorithm, signed)
 
 
-@settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(request=signed_requests())
 def test_the_standard_library_signature_check_agrees_with_the_twilio_library(monkeypatch, request):
     environ, pairs, tokens, genuine = request
