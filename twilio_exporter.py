@@ -1838,14 +1838,9 @@ def form_callback(kind, form):
         return new_callback(time.time(), kind, first_field(form, kind.sid_fields),
                             first_field(form, kind.status_fields), form.get("ErrorCode", ""),
                             form.get(kind.timing_field, "") if kind.timing_field else "",
-                            form_labels(kind, form))
+                            callback_labels(kind, *map(form.get, LABEL_FIELDS, EMPTY_FIELDS)))
     except ValueError as error:
         raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]}: {error}") from None
-
-
-def form_labels(kind, form):
-    """The label values of a form callback."""
-    return callback_labels(kind, *map(form.get, LABEL_FIELDS, EMPTY_FIELDS)) if LABELS else NO_LABELS
 
 
 def read_events(body):
