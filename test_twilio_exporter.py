@@ -1977,7 +1977,7 @@ def library_country(number):
 SHARED_CALLING_CODES = (1, 7, 39, 44, 47, 61, 212, 262, 290, 358, 590, 599)
 
 
-@settings(max_examples=examples(3000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(2000), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(number=st.from_regex(r"(whatsapp:)?\+[0-9]{0,17}", fullmatch=True) | st.text(max_size=20)
        | st.builds("+{}{}".format, st.sampled_from(SHARED_CALLING_CODES), st.from_regex(r"[0-9]{0,14}", fullmatch=True)))
 def test_the_country_is_always_the_one_phonenumbers_gives_though_most_numbers_skip_its_parsing(labels, number):
