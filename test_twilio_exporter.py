@@ -13,6 +13,7 @@ import io
 import base64
 import hashlib
 import json
+import logging
 import os
 import random
 import re
@@ -1040,10 +1041,14 @@ def test_unsigned_traffic_keeps_the_exposition_parseable_and_its_label_values_bo
     statuses = {val for name, key, val in labels if key == "status"}
     assert statuses <= set(te.KINDS["message"].statuses) | set(te.KINDS["call"].statuses)
     assert {val for name, key, val in labels if key == "endpoint"} == {"message", "call", "events"}
-    event_types = {val for name, key, val in labels if key == "type"}
+    event_types = {val for name, key, val in labels if key == "type" and name == "twilio_events"}
     assert event_types == {*te.EVENT_TYPES, "com.twilio.eventstreams.test-event", "other"}
     codes = {val for name, key, val in labels if key == "error_code"}
     assert all(code in ("unknown", "other") or code.isdigit() and len(code) <= 6 for code in codes)
+    assert {val for name, key, val in labels if key == "answered_by"} == set(te.ANSWERED_BY)
+    assert {val for name, key, val in labels if name == "twilio_message_opt_outs"} == set(te.OPT_OUT_TYPES)
+    sip_codes = {val for name, key, val in labels if name == "twilio_call_sip_responses"}
+    assert all(code == "other" or 100 <= int(code) <= 699 for code in sip_codes)
 
 
 def valid_callbacks(kind):
@@ -1280,7 +1285,7 @@ def test_the_sink_test_event_is_answered_200_logged_and_counted(caplog):
 
 def test_an_event_of_another_type_is_answered_200_counted_as_other_and_moves_no_status():
     before, received = counter_table(), events_received("other")
-    other = {**message_event(sid("SM", 970), "sent"), "type": "com.twilio.messaging.inbound-message.received"}
+    other = {**message_event(sid("SM", 970), "sent"), "type": "com.twilio.studio.flow.execution.started"}
     assert signed_events([other])[0] == 200
     assert counter_table() == before
     assert events_received("other") == received + 1
@@ -2340,6 +2345,154 @@ def test_a_store_of_a_later_release_is_refused_naming_both_versions_and_left_as_
     conn.close()
 
 
+# --- what each message or call carries once: segments, who answered, SIP responses, inbound and opt-outs ---
+
+def inbound_event(message_sid, when=None, **data):
+    """A Messaging.InboundMessageV1 CloudEvent: a text received on one of the team's numbers."""
+    event_type = "com.twilio.messaging.inbound-message.received"
+    return cloud_event(event_type, f"/2010-04-01/Accounts/{ACCOUNT}/Messages/{message_sid}",
+                       "Messaging.InboundMessageV1/1", f"{message_sid}{data}", when,
+                       {"messageSid": message_sid, "accountSid": ACCOUNT, "from": "+447700900123",
+                        "to": SENDER, "body": "STOP sending me secrets 4921", "numMedia": 0, **data})
+
+
+def test_every_value_of_who_answered_and_of_the_opt_out_types_is_exported_at_zero_from_the_start():
+    samples = scrape()
+    assert {answered: value(samples, "twilio_call_answered_by_total", answered_by=answered)
+            for answered in te.ANSWERED_BY} == dict.fromkeys(te.ANSWERED_BY, 0)
+    assert {kind: value(samples, "twilio_message_opt_outs_total", type=kind) for kind in ("stop", "start", "help")} == \
+        dict.fromkeys(("stop", "start", "help"), 0)
+    assert value(samples, "twilio_message_segments_total") == value(samples, "twilio_inbound_messages_total") == 0
+    assert series_of(samples, "twilio_call_sip_responses_total") == {}
+
+
+@pytest.mark.stores
+def test_a_messages_segments_count_once_from_the_first_callback_that_carries_a_whole_number_from_1_to_100():
+    assert message(sid("SM", 2000), "queued", NumSegments="0") == 200  # 0: not yet known, not a count
+    assert message(sid("SM", 2000), "sent", NumSegments="3") == 200
+    assert message(sid("SM", 2000), "sent", NumSegments="3") == 200  # Twilio's retry
+    assert message(sid("SM", 2000), "delivered", NumSegments="4") == 200  # a later count changes nothing
+    for number, raw in enumerate(["101", "2.5", "-1", "x", "１"]):
+        assert message(sid("SM", 2001 + number), "sent", NumSegments=raw) == 200
+    assert message(sid("SM", 2010), "sent", NumSegments="100") == 200
+    assert signed_events([message_event(sid("SM", 2011), "sent", numberOfSegments=2),
+                          message_event(sid("SM", 2011), "delivered", numberOfSegments=9)])[0] == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_segments_total") == 3 + 100 + 2
+    assert value(samples, "twilio_message_callback_total", status="sent") == 8  # each callback still counts
+
+
+@pytest.mark.stores
+def test_who_answered_counts_each_call_once_from_the_first_callback_that_carries_it_and_anything_else_is_unknown():
+    assert voice(sid("CA", 2000), "in-progress", AnsweredBy="machine_end_beep") == 200
+    assert voice(sid("CA", 2000), "completed", AnsweredBy="human") == 200  # the first one stands
+    assert voice(sid("CA", 2000), "completed", AnsweredBy="human") == 200
+    assert voice(sid("CA", 2001), "completed", AnsweredBy="robot") == 200
+    assert voice(sid("CA", 2002), "completed") == 200
+    samples = scrape()
+    assert series_of(samples, "twilio_call_answered_by_total") == {
+        (("answered_by", answered),): {"machine_end_beep": 1, "unknown": 1}.get(answered, 0)
+        for answered in te.ANSWERED_BY}
+
+
+@pytest.mark.stores
+def test_an_asynchronous_amd_result_without_a_status_is_answered_200_and_counts_who_answered_only(labels):
+    labels("sender")
+    before = counter_table()
+    amd = {"CallSid": sid("CA", 2010), "AccountSid": ACCOUNT, "AnsweredBy": "machine_start",
+           "MachineDetectionDuration": "2410"}
+    assert signed_post("/webhooks/call", amd)[0] == signed_post("/webhooks/call", amd)[0] == 200  # and its retry
+    samples = scrape()
+    assert value(samples, "twilio_call_answered_by_total", answered_by="machine_start", sender="unknown") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="call") == 1
+    assert {name for name, *_ in set(counter_table()) - set(before)} == {
+        "twilio_call_answered_by_total", "twilio_webhook_duplicates_total"}  # no status, no gauge
+    assert voice(sid("CA", 2010), "completed", From=SENDER) == 200
+    samples = scrape()
+    # the call takes the labels of its first status callback; the AMD result kept those it came with
+    assert value(samples, "twilio_call_callback_total", status="completed", sender=SENDER) == 1
+    assert value(samples, "twilio_call_status_gauge", status="completed", sender=SENDER) == 1
+    assert value(samples, "twilio_call_answered_by_total", answered_by="machine_start", sender=SENDER) == 0
+    assert signed_post("/webhooks/call", {"CallSid": sid("CA", 2011), "AnsweredBy": ""})[0] == 400
+    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 2011), "NumSegments": "2"})[0] == 400
+
+
+@pytest.mark.stores
+def test_an_item_known_by_its_facts_alone_is_pruned_without_moving_a_gauge(monkeypatch):
+    now = time.time()
+    assert signed_post("/webhooks/call", {"CallSid": sid("CA", 2020), "AnsweredBy": "human"})[0] == 200
+    assert voice(sid("CA", 2021), "ringing") == 200
+    assert json.loads(call("/health")[2])["tracked_calls"] == 1  # the one with a status
+    with te.store().connection() as conn:
+        assert te.prune(te.store(), conn, now + te.RETENTION_SECONDS + 1) == 2
+    samples = scrape()
+    assert json.loads(call("/health")[2])["tracked_calls"] == 0
+    assert all(count == 0 for count in series_of(samples, "twilio_call_status_gauge").values())
+    assert value(samples, "twilio_call_answered_by_total", answered_by="human") == 1  # counters stay
+
+
+@pytest.mark.stores
+def test_sip_responses_count_each_call_once_from_its_final_status_callback_three_digits_from_100_to_699():
+    assert voice(sid("CA", 2030), "ringing", SipResponseCode="180") == 200  # not final
+    assert voice(sid("CA", 2030), "completed", SipResponseCode="200") == 200
+    assert voice(sid("CA", 2030), "completed", SipResponseCode="200") == 200
+    assert voice(sid("CA", 2031), "busy", SipResponseCode="486") == 200
+    assert voice(sid("CA", 2031), "completed", SipResponseCode="487") == 200  # the call's second final status
+    for number, raw in enumerate(["099", "700", "4860", "48", "abc"]):
+        assert voice(sid("CA", 2040 + number), "no-answer", SipResponseCode=raw) == 200
+    assert series_of(scrape(), "twilio_call_sip_responses_total") == {(("code", "200"),): 1, (("code", "486"),): 1}
+
+
+def test_sip_response_codes_stop_growing_at_100_values_and_the_next_counts_as_other():
+    for number, code in enumerate(range(100, 202)):
+        assert voice(sid("CA", 2100 + number), "completed", SipResponseCode=str(code)) == 200
+    codes = series_of(scrape(), "twilio_call_sip_responses_total")
+    assert len(codes) == 101 and codes[(("code", "other"),)] == 2 and codes[(("code", "199"),)] == 1
+
+
+@pytest.mark.stores
+def test_an_inbound_message_counts_once_per_sid_though_a_retry_carries_a_new_event_id_and_its_opt_out_by_type():
+    stop = inbound_event(sid("SM", 2200), optOutType="STOP")
+    retry = {**stop, "id": "EZ" + "9" * 32}
+    assert signed_events([stop, inbound_event(sid("SM", 2201)), inbound_event(sid("SM", 2202), optOutType="HELP"),
+                          inbound_event(sid("SM", 2203), optOutType="UNSUBSCRIBE")])[0] == 200
+    assert signed_events([retry])[0] == 200
+    samples = scrape()
+    assert value(samples, "twilio_inbound_messages_total") == 4
+    assert series_of(samples, "twilio_message_opt_outs_total") == {
+        (("type", "stop"),): 1, (("type", "start"),): 0, (("type", "help"),): 1}
+    assert value(samples, "twilio_events_total", type="com.twilio.messaging.inbound-message.received") >= 5
+    # an inbound message has no status of ours: the outbound counts do not move
+    assert all(count == 0 for count in series_of(samples, "twilio_message_callback_total").values())
+
+
+def test_an_inbound_message_is_broken_down_by_the_number_it_came_in_on_and_the_texters_country(labels):
+    labels("account", "sender", "country")
+    assert signed_events([inbound_event(sid("SM", 2210), optOutType="stop"),
+                          inbound_event(sid("SM", 2211), fromCountry="IE")])[0] == 200
+    samples = scrape()
+    assert value(samples, "twilio_inbound_messages_total", account=ACCOUNT, sender=SENDER, country="GB") == 1
+    assert value(samples, "twilio_inbound_messages_total", account=ACCOUNT, sender=SENDER, country="IE") == 1
+    assert value(samples, "twilio_message_opt_outs_total", type="stop", account=ACCOUNT, sender=SENDER,
+                 country="GB") == 1
+
+
+def test_a_message_body_is_never_read_into_a_metric_or_a_log(caplog):
+    caplog.set_level(logging.DEBUG)
+    body = "STOP sending me secrets 4921"
+    assert signed_events([inbound_event(sid("SM", 2220)), {**inbound_event(sid("SM", 2221)), "type": 7},
+                          inbound_event("not a sid")])[0] == 400
+    assert signed_events([inbound_event(sid("SM", 2220)), inbound_event("not a sid")])[0] == 200
+    assert body not in call("/metrics")[2].decode() and "secrets" not in caplog.text
+    assert "skipped event" in caplog.text  # the bad event was logged, without its body
+
+
+def test_a_line_written_before_facts_were_recorded_is_counted():
+    dead_workers_inbox(signed_line("3", repr(time.time()), "message", sid("SM", 2230), "sent", "", "", "", "", "",
+                                   ""))
+    assert value(scrape(), "twilio_message_callback_total", status="sent") == 1
+
+
 # --- signatures ---
 
 def test_a_bad_or_missing_signature_gets_403_and_changes_no_count_and_the_log_names_the_request(caplog):
@@ -2961,17 +3114,24 @@ def send_all(base_url, callbacks, token=TOKEN, threads=16, during=None):
         return sum(future.result() for future in futures)
 
 
-def traffic(messages, calls, first=0):
-    """Distinct signed callbacks for some messages and calls, each sent twice (a Twilio retry)."""
+def traffic(messages, calls, first=0, async_amd=False):
+    """Distinct signed callbacks for some messages and calls, each sent twice (a Twilio retry).
+
+    Each message has 2 segments, each call a human answering and SIP response 200; with async_amd,
+    each call's AMD result comes to the call webhook too, without a status.
+    """
     callbacks = []
     for number in range(first, first + messages):
         final = ("undelivered", {"ErrorCode": "30003"}) if number % 5 == 0 else ("delivered", {})
         for status, extra in (("sent", {}), final):
-            params = {"MessageSid": sid("SM", number), "MessageStatus": status, **extra}
+            params = {"MessageSid": sid("SM", number), "MessageStatus": status, "NumSegments": "2", **extra}
             callbacks += [("/webhooks/message", params)] * 2
     for number in range(first, first + calls):
-        for status, extra in (("ringing", {}), ("completed", {"CallDuration": "30"})):
-            callbacks += [("/webhooks/call", {"CallSid": sid("CA", number), "CallStatus": status, **extra})] * 2
+        amd = [("", {"AnsweredBy": "human"})] if async_amd else []
+        for status, extra in (*amd, ("ringing", {"SipResponseCode": "180"}),
+                              ("completed", {"CallDuration": "30", "AnsweredBy": "human", "SipResponseCode": "200"})):
+            params = {"CallSid": sid("CA", number), **({"CallStatus": status} if status else {}), **extra}
+            callbacks += [("/webhooks/call", params)] * 2
     return callbacks
 
 
@@ -2985,8 +3145,13 @@ def assert_exact_counts(samples, messages, calls, **labels):
                                 ("status_gauge", "undelivered", undelivered)):
         assert value(samples, f"twilio_message_{name}", status=status, **labels) == count
     assert value(samples, "twilio_message_errors_total", error_code="30003", **labels) == undelivered
+    assert value(samples, "twilio_message_segments_total", **labels) == 2 * messages
     assert value(samples, "twilio_call_callback_total", status="completed", **labels) == calls
     assert value(samples, "twilio_call_status_gauge", status="completed", **labels) == calls
+    assert value(samples, "twilio_call_answered_by_total", answered_by="human", **labels) == calls
+    sip = {dict(key)["code"]: count for key, count in series_of(samples, "twilio_call_sip_responses_total").items()
+           if labels.items() <= dict(key).items()}
+    assert sip == ({"200": calls} if calls else {})
     if not labels:  # the histograms have no breakdown labels
         assert value(samples, "twilio_call_duration_seconds_sum") == 30 * calls
 
@@ -3031,21 +3196,28 @@ def as_event_batches(callbacks, size=20):
     for path, params in callbacks:
         if path == "/webhooks/message":
             extra = {"errorCode": int(params["ErrorCode"])} if "ErrorCode" in params else {}
-            events.append(message_event(params["MessageSid"], params["MessageStatus"], **extra))
+            events.append(message_event(params["MessageSid"], params["MessageStatus"],
+                                        numberOfSegments=int(params["NumSegments"]), **extra))
         else:
-            events.append(call_event(params["CallSid"], params["CallStatus"], params))
+            events += [call_event(params["CallSid"], params["CallStatus"], params)] if "CallStatus" in params else []
     return [("/webhooks/events", events[start:start + size]) for start in range(0, len(events), size)]
 
 
 @pytest.mark.server
 def test_counts_are_exact_when_workers_are_sigkilled_with_event_batches_in_flight(gunicorn):
     server, killed = gunicorn(), []
+    inbound = [inbound_event(sid("SM", 5000 + number), optOutType="STOP" if number % 5 == 0 else "")
+               for number in range(100)]
+    inbound += [{**event, "id": event["id"][:-4] + "beef"} for event in inbound[::2]]  # retried with new ids
     batches = as_event_batches(traffic(messages=300, calls=100), size=4)
+    batches += [("/webhooks/events", inbound[start:start + 4]) for start in range(0, len(inbound), 4)]
     retried = batches + batches[::3]  # a third of the batches retried whole, as after a lost answer
     assert send_all(server.url, retried, during=killing_workers(server, killed)) == len(retried)
     samples = server.metrics()
     assert len(killed) >= 2
     assert_exact_counts(samples, 300, 100)
+    assert value(samples, "twilio_inbound_messages_total") == 100
+    assert value(samples, "twilio_message_opt_outs_total", type="stop") == 20
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") >= 600
     assert value(samples, "twilio_webhook_requests_total", endpoint="events", code="200") >= len(batches)
 
@@ -3198,7 +3370,7 @@ def test_a_dead_hosts_inbox_copied_to_a_live_host_over_postgresql_counts_each_li
 @pytest.mark.server
 def test_counts_are_exact_across_workers_under_concurrent_retried_load_and_a_sigkill(gunicorn):
     server, killed = gunicorn(), []
-    callbacks = traffic(messages=300, calls=100)
+    callbacks = traffic(messages=300, calls=100, async_amd=True)
     assert send_all(server.url, callbacks, during=killing_workers(server, killed)) == len(callbacks)
     samples = server.metrics()
     assert len(killed) >= 2
@@ -3624,7 +3796,7 @@ class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
             sid = ("SM" if kind == "message" else "CA") + f"{self.server.created:032x}"
             body = {"sid": sid, "account_sid": ACCOUNT, "to": form.get("To"), "status": "queued"}
             if self.server.mode != "silent":
-                threading.Thread(target=self.send_callbacks, args=(kind, sid, form["StatusCallback"]),
+                threading.Thread(target=self.send_callbacks, args=(kind, sid, form["StatusCallback"], form),
                                  daemon=True).start()
         self.answer_json(code, body)
 
@@ -3637,14 +3809,17 @@ class FakeTwilioHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(content)
 
-    def send_callbacks(self, kind, sid, url):
-        """POST signed status callbacks in lifecycle order, a moment apart."""
+    def send_callbacks(self, kind, sid, url, created):
+        """POST signed status callbacks in lifecycle order, a moment apart; an asynchronous AMD result if asked."""
         if kind == "message":
-            steps = [{"MessageSid": sid, "MessageStatus": status} for status in ("queued", "sent", "delivered")]
+            steps = [(url, {"MessageSid": sid, "MessageStatus": status}) for status in ("queued", "sent", "delivered")]
         else:
-            steps = [{"CallSid": sid, "CallStatus": status} for status in ("initiated", "ringing", "in-progress")]
-            steps.append({"CallSid": sid, "CallStatus": "completed", "CallDuration": "4"})
-        for params in steps:
+            steps = [(url, {"CallSid": sid, "CallStatus": status}) for status in ("initiated", "ringing", "in-progress")]
+            if created.get("MachineDetection") == "Enable" and created.get("AsyncAmd") == "true":
+                steps.append((created["AsyncAmdStatusCallback"], {"CallSid": sid, "AnsweredBy": "human",
+                                                                  "MachineDetectionDuration": "1830"}))
+            steps.append((url, {"CallSid": sid, "CallStatus": "completed", "CallDuration": "4"}))
+        for url, params in steps:
             time.sleep(0.3)
             params = {"AccountSid": ACCOUNT, **params}
             signature = RequestValidator(self.server.callback_token).compute_signature(url, params)
@@ -3916,6 +4091,19 @@ def test_send_test_places_a_call_and_follows_it_to_completed(gunicorn, fake_api)
 
 
 @pytest.mark.server
+def test_send_test_asks_for_answering_machine_detection_when_told_and_waits_for_its_result(gunicorn, fake_api):
+    server = gunicorn()
+    process = send_test(server, fake_api, "--from", "+15557654321", "--call", "--machine-detection")
+    assert process.returncode == 0, process.stdout + process.stderr
+    printed = [line.split()[1] for line in process.stdout.splitlines()[1:]]
+    assert printed[:3] == ["initiated", "ringing", "in-progress"]
+    assert sorted(printed[3:]) == ["answered_by", "completed"]  # 0.3 s apart: one poll may see both
+    assert value(server.metrics(), "twilio_call_answered_by_total", answered_by="human") == 1
+    process = send_test(server, fake_api, "--from", "+15557654321", "--machine-detection")
+    assert process.returncode == 2 and "--machine-detection needs --call" in process.stderr
+
+
+@pytest.mark.server
 def test_send_test_names_the_signature_when_callbacks_are_signed_with_another_token(gunicorn, fake_api):
     fake_api.callback_token = "the-token-of-another-account"
     server = gunicorn()
@@ -3970,9 +4158,10 @@ def test_a_twilio_error_without_a_code_or_message_never_says_none():
 # --- deployment files ---
 
 def exported_metric_names(monkeypatch):
-    """Every sample name /metrics can show (error codes appear once there is one)."""
+    """Every sample name /metrics can show (error codes and SIP responses appear once there is one)."""
     with_polled_account(monkeypatch)  # first: the upkeep thread the callback starts must never poll
     message(sid("SM", 44), "failed", ErrorCode="30003")
+    voice(sid("CA", 44), "busy", SipResponseCode="486")
     names = set()
     for family in text_string_to_metric_families(call("/metrics")[2].decode()):
         names |= {sample.name for sample in family.samples}
@@ -4023,7 +4212,7 @@ def test_make_smoke_passes_against_a_running_exporter_and_fails_loudly_with_a_wr
     passed = subprocess.run(smoke, env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN=TOKEN),
                             capture_output=True, text=True, timeout=60)
     assert passed.returncode == 0, passed.stdout
-    assert passed.stdout.count("PASS  ") == 8 and "FAIL" not in passed.stdout
+    assert passed.stdout.count("PASS  ") == 13 and "FAIL" not in passed.stdout
     lines = passed.stdout.splitlines()
     adding = next(number for number, line in enumerate(lines) if line.startswith("Adding one test message (SMsmoketest"))
     assert adding < lines.index("PASS  signed message callback")  # said before anything is sent
@@ -4039,7 +4228,7 @@ def test_make_smoke_reads_the_metrics_from_the_private_listener_when_the_listene
     smoke = ["bash", str(HERE / "deploy" / "smoke.sh")]
     passed = subprocess.run(smoke, env=clean_env(URL=server.url, METRICS_URL=private, TWILIO_AUTH_TOKEN=TOKEN),
                             capture_output=True, text=True, timeout=60)
-    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 8, passed.stdout
+    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 13, passed.stdout
     alone = subprocess.run(smoke, env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN=TOKEN),
                            capture_output=True, text=True, timeout=60)
     assert alone.returncode == 1
@@ -4053,7 +4242,7 @@ def test_make_smoke_passes_with_breakdown_labels_summing_every_series(gunicorn):
     passed = subprocess.run(["bash", str(HERE / "deploy" / "smoke.sh")],
                             env=clean_env(URL=server.url, TWILIO_AUTH_TOKEN=TOKEN), capture_output=True, text=True,
                             timeout=60)
-    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 8, passed.stdout
+    assert passed.returncode == 0 and passed.stdout.count("PASS  ") == 13, passed.stdout
 
 
 def test_the_systemd_unit_has_the_directives_the_deploy_guide_asks_for():
@@ -4076,7 +4265,7 @@ def test_the_readmes_alerts_table_lists_exactly_the_alerts_of_alerts_yml():
     readme = (HERE / "README.md").read_text()
     table = readme[readme.index("| alert | fires when |"):].split("\n\n")[0]
     listed = re.findall(r"^\| `(\w+)` \|", table, re.M)
-    assert len(rules) == 13 and len(listed) == len(set(listed))
+    assert len(rules) == 14 and len(listed) == len(set(listed))
     assert sorted(listed) == sorted(rules)
 
 
@@ -4098,7 +4287,7 @@ def test_every_metric_and_setting_is_in_the_readme(monkeypatch):
     with_polled_account(monkeypatch)
     metric_names = {family.name + "_total" if family.type == "counter" else family.name
                     for family in text_string_to_metric_families(call("/metrics")[2].decode())}
-    assert len(metric_names) == 20
+    assert len(metric_names) == 25
     for name in metric_names:
         assert f"`{name}`" in readme, name
     sources = (HERE / "twilio_exporter.py").read_text() + (HERE / "gunicorn.conf.py").read_text()

@@ -310,8 +310,9 @@ class Kind:
 
     @cached_property
     def ranks(self):
-        """Each status's tier; "unknown" ranks below all, so any known status replaces it."""
-        return {status: rank for rank, tier in enumerate(self.lifecycle) for status in tier} | {"unknown": -1}
+        """Each status's tier; "unknown" ranks below all, so any known status replaces it ("" lower still)."""
+        return ({status: rank for rank, tier in enumerate(self.lifecycle) for status in tier}
+                | {"unknown": -1, "": -2})
 
 
 KINDS = {kind.name: kind for kind in (
@@ -362,11 +363,60 @@ KINDS = {kind.name: kind for kind in (
     ),
 )}
 WEBHOOKS = {f"/webhooks/{endpoint}": endpoint for endpoint in (*KINDS, "events")}
+# An inbound message's event: a message with no status of ours, counted by its facts (below) only.
+INBOUND_EVENT_TYPE = "com.twilio.messaging.inbound-message.received"
 EVENT_TYPES = {event_type: (kind, status) for kind in KINDS.values()
-               for event_type, status in kind.event_types}
+               for event_type, status in kind.event_types} | {INBOUND_EVENT_TYPE: (KINDS["message"], "")}
 TEST_EVENT_TYPE = "com.twilio.eventstreams.test-event"  # what `twilio api:events:v1:sinks:test:create` sends
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "completed", "busy", "no-answer",
                             "canceled"})
+
+
+class Fact(NamedTuple):
+    """What a message or call carries once, counted from the first callback that carries it."""
+    kind: str
+    metric: str
+    help: str
+    label: str              # the metric's own label; "" when the fact adds its value (a number of segments)
+    pattern: str            # the values it takes
+    otherwise: str          # what a value out of that shape counts as ("": not at all)
+    form_field: str = ""    # its field in a classic callback, and in a call event's parameters
+    event_field: str = ""   # its field in a message event's data
+    statuses: frozenset = frozenset()  # taken only from a callback of one of these statuses (any if none)
+    vocabulary: tuple = ()  # every value, each shown from the first scrape; () when open (then capped)
+
+
+ANSWERED_BY = ("human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other",
+               "fax", "unknown")
+OPT_OUT_TYPES = ("stop", "start", "help")
+FACTS = {  # by the name an event's callback gives it under
+    "segments": Fact(
+        "message", "twilio_message_segments_total", "Segments of the messages sent (Twilio bills by "
+        "segment), each message's counted once.", "", r"[1-9]\d?|100", "", "NumSegments", "numberOfSegments",
+        statuses=frozenset(KINDS["message"].statuses)),  # from a status callback, not an inbound message
+    "inbound": Fact(
+        "message", "twilio_inbound_messages_total", "Messages received, from Event Streams' inbound-message "
+        "events, each counted once.", "", "1", "", statuses=frozenset({""})),
+    "opt_out": Fact(
+        "message", "twilio_message_opt_outs_total", "Messages received that opted out, back in or asked for "
+        "help (Advanced Opt-Out), by type.", "type", "|".join(OPT_OUT_TYPES), "", event_field="optOutType",
+        statuses=frozenset({""}), vocabulary=OPT_OUT_TYPES),
+    "answered_by": Fact(
+        "call", "twilio_call_answered_by_total", "Calls by who answering-machine detection says answered, "
+        "each counted once.", "answered_by", "|".join(ANSWERED_BY), "unknown", "AnsweredBy",
+        vocabulary=ANSWERED_BY),
+    "sip_response": Fact(
+        "call", "twilio_call_sip_responses_total", "Calls by the SIP response code of their final status "
+        "callback; past 100 codes, \"other\".", "code", r"[1-6]\d\d", "", "SipResponseCode",
+        statuses=FINAL_STATUSES),
+}
+FACT_BITS = tuple(1 << (32 + index) for index in range(len(FACTS)))  # in item.seen, above the statuses'
+FACT_PATTERNS = tuple(re.compile(fact.pattern) for fact in FACTS.values())
+# The form fields of each kind's facts, None where it has none (no form has a field of that name).
+FORM_FACT_FIELDS = {kind: tuple(fact.kind == kind and fact.form_field or None for fact in FACTS.values())
+                    for kind in KINDS}
+NO_FACTS = ("",) * len(FACTS)
+MAX_SIP_CODES = 100  # distinct code label values; later ones count as "other"
 SID_PATTERN = re.compile(r"[A-Za-z0-9]{1,64}")
 ERROR_CODE_PATTERN = re.compile(r"\d{1,6}")
 SECONDS_PATTERN = re.compile(r"\d{1,9}(\.\d{1,9})?")
@@ -390,18 +440,26 @@ class Callback(NamedTuple):
     error_code: str   # digits or "unknown" for an error status, else ""
     seconds: str      # the timed status's seconds (CallDuration), or ""
     labels: tuple     # a value for each of LABEL_NAMES: "" where the label is not chosen or not the kind's
+    facts: tuple      # a value for each of FACTS: "" where the callback does not carry it
 
 
 NO_LABELS = ("",) * len(LABEL_NAMES)
 
 
-def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_LABELS):
-    """A Callback with its values held to the known shapes; ValueError when the SID or status is missing."""
-    if not SID_PATTERN.fullmatch(sid) or not status or not math.isfinite(when):
+def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_LABELS, facts=NO_FACTS):
+    """A Callback with its values held to the known shapes; ValueError when the SID or status is missing.
+
+    A callback with no status (an asynchronous AMD result, an inbound message) counts by its facts only.
+    """
+    if not SID_PATTERN.fullmatch(sid) or not (status or any(facts)) or not math.isfinite(when):
         raise ValueError(f"a {kind.name} SID and status are required (got {sid[:64]!r}, {status[:64]!r})")
-    if status not in kind.statuses:
+    if status and status not in kind.statuses:
         log.warning("unknown %s status %.64r for %s, counted as status=\"unknown\"", kind.name, status, sid)
         status = "unknown"
+    if facts is not NO_FACTS:
+        facts = held_facts(kind, status, facts) if any(facts) else NO_FACTS
+        if not (status or any(facts)):
+            raise ValueError(f"a {kind.name} callback without a status carries nothing counted ({sid})")
     if status in kind.error_statuses:
         error_code = error_code if ERROR_CODE_PATTERN.fullmatch(error_code) else "unknown"
     else:
@@ -413,7 +471,16 @@ def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_L
     if labels is not NO_LABELS and not LABEL_VALUES_PATTERN.fullmatch("\t".join(labels)):
         labels = tuple(value if not value or LABEL_VALUE_PATTERN.fullmatch(value) else "unknown"
                        for value in labels)
-    return Callback(when, kind, sid, status, error_code, seconds, labels)
+    return Callback(when, kind, sid, status, error_code, seconds, labels, facts)
+
+
+def held_facts(kind, status, facts):
+    """A value for each of FACTS: the kind's own, of a status it is taken from, held to its shape."""
+    if len(facts) != len(FACTS):
+        raise ValueError(f"{len(facts)} facts, not {len(FACTS)}")
+    return tuple((value if pattern.fullmatch(value) else fact.otherwise) if value and fact.kind == kind.name
+                 and (not fact.statuses or status in fact.statuses) else ""
+                 for fact, pattern, value in zip(FACTS.values(), FACT_PATTERNS, facts))
 
 
 def callback_labels(kind, account, messaging_service, sender, to, to_country):
@@ -940,39 +1007,56 @@ def series_number(store, conn, labels, label_values, numbered):
 def apply_callbacks(store, conn, callbacks):
     """Record Callbacks and move their counts, inside the caller's transaction, in order of their time.
 
-    A retry of a (SID, status) already recorded only counts as a duplicate. A message or call keeps
-    the breakdown labels of its first callback, so a later one without them moves the same series.
+    A retry of a (SID, status) already recorded only counts as a duplicate, and a fact counts once per
+    item. A message or call keeps the breakdown labels of its first callback with a status, so a later
+    one without them moves the same series.
     """
     items = recorded_items(conn, callbacks)
     bumps, changed, label_values, numbered = defaultdict(float), {}, LabelValues(conn), {}
-    for now, kind, sid, status, error_code, seconds, labels in callbacks:
-        bit = 1 << kind.statuses.index(status)
-        gauge = f"twilio_{kind.name}_status_gauge"
+    for now, kind, sid, status, error_code, seconds, labels, facts in callbacks:
+        bit = 1 << kind.statuses.index(status) if status else 0
         item = items.get((kind.name, sid))
-        if item and item[1] & bit:
-            bumps["twilio_webhook_duplicates_total", kind.name, 0] += 1
-            continue
-        if item is None:
+        if item is None or not item[0] and status:  # new, or so far known by its facts alone
             series = series_number(store, conn, labels, label_values, numbered)
-            item = items[kind.name, sid] = [status, bit, now, series]
-            bumps[gauge, status, series] += 1
-        elif kind.ranks[status] > kind.ranks[item[0]]:
-            bumps[gauge, item[0], item[3]] -= 1
-            bumps[gauge, status, item[3]] += 1
-            item[0] = status
-        series = item[3]
-        bumps[f"twilio_{kind.name}_callback_total", status, series] += 1
-        item[1] |= bit
+            item = items[kind.name, sid] = [*item[:3], series] if item else ["", 0, now, series]
+        fresh = 0 if facts is NO_FACTS else sum(b for b, value in zip(FACT_BITS, facts) if value) & ~item[1]
+        if item[1] & bit or not (bit or fresh):
+            bumps["twilio_webhook_duplicates_total", kind.name, 0] += 1
+        elif bit:
+            move_status(bumps, kind, item, status, error_code, label_values)
+            if status == kind.timed_status:
+                time_it(bumps, kind, seconds if kind.timing_field else max(0.0, now - item[2]))
+        if fresh:
+            count_facts(bumps, fresh, facts, item[3], label_values)
+        item[1] |= bit | fresh
         changed[kind.name, sid] = item
-        if status in kind.error_statuses:
-            error_code = label_values.admit("error_code", error_code, MAX_ERROR_CODES)
-            bumps["twilio_message_errors_total", error_code, series] += 1
-        if status == kind.timed_status:
-            time_it(bumps, kind, seconds if kind.timing_field else max(0.0, now - item[2]))
-    conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?, ?, ?) "
-                     "ON CONFLICT (kind, sid) DO UPDATE SET status = excluded.status, seen = excluded.seen",
+    conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, sid) DO UPDATE "
+                     "SET status = excluded.status, seen = excluded.seen, series = excluded.series",
                      [(kind, sid, *item) for (kind, sid), item in changed.items()])
     bump(conn, bumps)
+
+
+def count_facts(bumps, fresh, facts, series, label_values):
+    """Count the facts of a callback whose bits are in `fresh`: those its item has not carried before."""
+    for fact, fact_bit, value in zip(FACTS.values(), FACT_BITS, facts):
+        if fresh & fact_bit:
+            label = fact.label and (value if fact.vocabulary else
+                                    label_values.admit(fact.label, value, MAX_SIP_CODES))
+            bumps[fact.metric, label, series] += 1 if fact.label else int(value)
+
+
+def move_status(bumps, kind, item, status, error_code, label_values):
+    """Count a status new to its item, moving the item's gauge to it if it ranks above the latest."""
+    gauge, series = f"twilio_{kind.name}_status_gauge", item[3]
+    if kind.ranks[status] > kind.ranks[item[0]]:
+        if item[0]:
+            bumps[gauge, item[0], series] -= 1
+        bumps[gauge, status, series] += 1
+        item[0] = status
+    bumps[f"twilio_{kind.name}_callback_total", status, series] += 1
+    if status in kind.error_statuses:
+        error_code = label_values.admit("error_code", error_code, MAX_ERROR_CODES)
+        bumps["twilio_message_errors_total", error_code, series] += 1
 
 
 def recorded_items(conn, callbacks):
@@ -1014,16 +1098,17 @@ def select_in(conn, query, values, *parameters):
 # An inbox line is a format version, the Callback's fields and a CRC32 of all before it, tab-separated.
 # The lines of earlier releases are still read, so that an upgrade or a HUP reload counts what the
 # release before left in the inboxes: version 1 (release 0.1) had no version field and no labels,
-# version 2 no labels.
-LINE_VERSION = "3"
+# version 2 no labels, version 3 no facts.
+LINE_VERSION = "4"
 # version 1's counted with one put in
-FIELDS_BY_VERSION = {"1": 7, "2": 7, LINE_VERSION: 7 + len(LABEL_NAMES)}
+FIELDS_BY_VERSION = {"1": 7, "2": 7, "3": 7 + len(LABEL_NAMES),
+                     LINE_VERSION: 7 + len(LABEL_NAMES) + len(FACTS)}
 
 
 def inbox_line(callback):
     """One callback as an inbox line."""
-    when, kind, *rest, labels = callback
-    record = "\t".join((LINE_VERSION, repr(when), kind.name, *rest, *labels)).encode()
+    when, kind, *rest, labels, facts = callback
+    record = "\t".join((LINE_VERSION, repr(when), kind.name, *rest, *labels, *facts)).encode()
     # Led by a newline: a line a full disk cut short can never run into the next one.
     return b"\n%s\t%08x\n" % (record, zlib.crc32(record))
 
@@ -1041,7 +1126,9 @@ def parse_inbox_line(line):
             return None, (f"of a format this release does not read (version {fields[0][:8]!r}, "
                           f"{len(fields)} fields)")
         _, when, kind, *rest = fields
-        rest = (*rest[:4], tuple(rest[4:]) or NO_LABELS)  # the labels as one field; none before version 3
+        # the labels as one field, and the facts: none before versions 3 and 4
+        rest = (*rest[:4], tuple(rest[4:4 + len(LABEL_NAMES)]) or NO_LABELS,
+                tuple(rest[4 + len(LABEL_NAMES):]) or NO_FACTS)
         callback = new_callback(float(when), KINDS[kind], *rest)
     except (ValueError, KeyError) as error:  # UnicodeDecodeError is a ValueError
         return None, f"not countable ({type(error).__name__}: {str(error)[:80]})"
@@ -1286,7 +1373,7 @@ def prune(store, conn, now):
         expired = conn.execute(f"SELECT kind, status, series, count(*) FROM ({oldest}) AS expired "
                                "GROUP BY kind, status, series", window).fetchall()
         bump(conn, {(f"twilio_{kind}_status_gauge", status, series): -count
-                    for kind, status, series, count in expired})
+                    for kind, status, series, count in expired if status})  # "": known by its facts alone
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}) AS expired)",
                      window)
         conn.execute("DELETE FROM inbox WHERE finished < ?", (now - INBOX_MEMORY_SECONDS,))
@@ -1713,9 +1800,11 @@ def kind_families(kind, rows, series):
                               f"{kind.name.capitalize()}s whose latest status is `status`, among those first "
                               "seen within the retention window.", labels=["status", *names])
     total = callbacks.name + "_total"  # the family's name lacks it
-    counts = labelled(rows, series, (total, gauge.name), names)
+    facts = [fact for fact in FACTS.values() if fact.kind == kind.name]
+    counts = labelled(rows, series, (total, gauge.name, *(fact.metric for fact in facts)), names)
     # Every status of every label set seen, so that ratios work from a new sender's first callback.
-    for label_set in sorted({key[2:] for key in counts}) if names else [()]:
+    label_sets = sorted({key[2:] for key in counts if key[0] in (total, gauge.name)}) if names else [()]
+    for label_set in label_sets:
         for status in kind.statuses:
             callbacks.add_metric([status, *label_set], counts.get((total, status, *label_set), 0))
             gauge.add_metric([status, *label_set], counts.get((gauge.name, status, *label_set), 0))
@@ -1723,8 +1812,23 @@ def kind_families(kind, rows, series):
     for bound in [str(float(bound)) for bound in kind.buckets] + ["+Inf"]:
         cumulative += rows.get((f"{kind.histogram}_bucket", bound, 0), 0)
         buckets.append((bound, cumulative))
-    return callbacks, gauge, HistogramMetricFamily(kind.histogram, kind.histogram_help, buckets=buckets,
-                                                   sum_value=rows.get((f"{kind.histogram}_sum", "", 0), 0))
+    sum_value = rows.get((f"{kind.histogram}_sum", "", 0), 0)
+    yield from (callbacks, gauge, HistogramMetricFamily(kind.histogram, kind.histogram_help, buckets=buckets,
+                                                        sum_value=sum_value))
+    for fact in facts:
+        yield fact_family(fact, counts, label_sets, names)
+
+
+def fact_family(fact, counts, label_sets, names):
+    """One fact's counter: its counts, and 0 for each value of a known vocabulary in every label set seen."""
+    family = CounterMetricFamily(fact.metric[:-len("_total")], fact.help, labels=[fact.label, *names][
+        not fact.label:])
+    counted = {key[1:]: value for key, value in counts.items() if key[0] == fact.metric}
+    known = [(value, *label_set) for value in fact.vocabulary or [""] * (not fact.label)
+             for label_set in label_sets]
+    for key in sorted(counted.keys() | set(known)):
+        family.add_metric(list(key[not fact.label:]), counted.get(key, 0))
+    return family
 
 
 def read_store(store, read):
@@ -1838,7 +1942,8 @@ def form_callback(kind, form):
         return new_callback(time.time(), kind, first_field(form, kind.sid_fields),
                             first_field(form, kind.status_fields), form.get("ErrorCode", ""),
                             form.get(kind.timing_field, "") if kind.timing_field else "",
-                            callback_labels(kind, *map(form.get, LABEL_FIELDS, EMPTY_FIELDS)))
+                            callback_labels(kind, *map(form.get, LABEL_FIELDS, EMPTY_FIELDS)),
+                            tuple(map(form.get, FORM_FACT_FIELDS[kind.name], NO_FACTS)))
     except ValueError as error:
         raise Reject(400, f"{kind.sid_fields[0]} and {kind.status_fields[0]}: {error}") from None
 
@@ -1887,17 +1992,26 @@ def event_callback(event, arrival):
     kind, type_status = EVENT_TYPES[event["type"]]
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     when = event_time(data.get("timestamp") or event.get("time"), arrival)
-    if kind.name == "message":  # Messaging.MessageStatus: the status in upper case
-        fields = [text(data.get(name)) for name in ("accountSid", "messagingServiceSid", "from", "to")]
-        return new_callback(when, kind, text(data.get("messageSid")), text(data.get("messageStatus")).lower(),
-                            text(data.get("errorCode")), "", callback_labels(kind, *fields, ""))
+    if kind.name == "message":  # Messaging.MessageStatus (the status in upper case), InboundMessageV1
+        account, service, sender, to = (text(data.get(name)) for name in
+                                        ("accountSid", "messagingServiceSid", "from", "to"))
+        facts = tuple(text(data.get(fact.event_field)).lower() if fact.event_field else ""
+                      for fact in FACTS.values())
+        if not type_status:  # received: by the number it came in on, and the texter's country
+            sender, to = to, sender
+            facts = tuple("1" if name == "inbound" else value for name, value in zip(FACTS, facts))
+        return new_callback(when, kind, text(data.get("messageSid")), text(data.get("messageStatus")).lower()
+                            if type_status else "", text(data.get("errorCode")), "",
+                            callback_labels(kind, account, service, sender, to,
+                                            "" if type_status else text(data.get("fromCountry"))), facts)
     # Voice.WebhookEvent: the classic callback's fields, when Twilio sends them, in request.parameters
     request = data.get("request") if isinstance(data.get("request"), dict) else {}
     parameters = request.get("parameters") if isinstance(request.get("parameters"), dict) else {}
     return new_callback(when, kind, text(data.get("sid")) or text(parameters.get("CallSid")),
                         text(parameters.get("CallStatus")) or type_status, "",
                         text(parameters.get("CallDuration")),
-                        callback_labels(kind, *(text(parameters.get(name)) for name in LABEL_FIELDS)))
+                        callback_labels(kind, *(text(parameters.get(name)) for name in LABEL_FIELDS)),
+                        tuple(text(parameters.get(field)) for field in FORM_FACT_FIELDS[kind.name]))
 
 
 def event_type_label(event_type):
@@ -2080,45 +2194,55 @@ def send_test(args):
     except (OSError, ValueError) as error:
         rejected_before = None
         print(f"(cannot read {args.metrics_url}: {error}; signature failures will not be diagnosed)")
-    sender = {"from_": args.from_} if args.from_ else {"messaging_service_sid": args.messaging_service_sid}
     started = time.monotonic()
     try:
-        if args.call:
-            sid = rest_account().calls.create(
-                to=args.to, from_=args.from_, status_callback=callback_url, status_callback_method="POST",
-                status_callback_event=["initiated", "ringing", "answered", "completed"],
-                twiml="<Response><Say>This is a test call from twilio exporter. Goodbye.</Say>"
-                      "</Response>").sid
-        else:
-            sid = rest_account().messages.create(to=args.to, body="twilio-exporter test message",
-                                                 status_callback=callback_url, **sender).sid
+        sid = create_test(args, callback_url)
     except Exception as error:  # the command's one guard: say what Twilio answered, never a traceback
         status, reason = api_error_reason(error)
         print(f"Twilio refused the {kind.name}: {reason}" if status else
               f"Could not reach Twilio at {API_URL}: {reason}", file=sys.stderr)
         return 1
     print(f"sent {kind.name} {sid}; status callbacks go to {callback_url}")
-    printed = watch_statuses(kind, sid, started, args.timeout)
-    if FINAL_STATUSES & printed:
+    facts = ("answered_by",) if args.machine_detection else ()
+    printed = watch_statuses(kind, sid, started, args.timeout, facts)
+    if FINAL_STATUSES & printed and printed.issuperset(facts):
         return 0
-    print(f"\nNo final status for {sid} within {args.timeout:g} s.")
+    print(f"\nNo final status for {sid} within {args.timeout:g} s." if not FINAL_STATUSES & printed else
+          f"\nNo answering-machine detection result for {sid} within {args.timeout:g} s.")
     explain_the_silence(args.metrics_url, kind, callback_url, rejected_before, printed)
     return 1
 
 
-def watch_statuses(kind, sid, started, timeout):
-    """Print each status of a SID as the exporter records it, until a final one or the timeout."""
+def create_test(args, callback_url):
+    """Send the test message, or place the test call (asking for asynchronous AMD if told to); its SID."""
+    if not args.call:
+        sender = ({"from_": args.from_} if args.from_
+                  else {"messaging_service_sid": args.messaging_service_sid})
+        return rest_account().messages.create(to=args.to, body="twilio-exporter test message",
+                                              status_callback=callback_url, **sender).sid
+    # Its result comes to the call webhook too, without a status, as a team's own AMD callback would.
+    amd = dict(machine_detection="Enable", async_amd="true", async_amd_status_callback=callback_url,
+               async_amd_status_callback_method="POST") if args.machine_detection else {}
+    return rest_account().calls.create(
+        to=args.to, from_=args.from_, status_callback=callback_url, status_callback_method="POST",
+        status_callback_event=["initiated", "ringing", "answered", "completed"],
+        twiml="<Response><Say>This is a test call from twilio exporter. Goodbye.</Say></Response>", **amd).sid
+
+
+def watch_statuses(kind, sid, started, timeout, facts=()):
+    """Print each status and fact (of FACTS) of a SID as it is recorded, until a final status and those."""
     printed, current = set(), store()
+    steps = [*((1 << bit, status) for bit, status in enumerate(kind.statuses)),
+             *((FACT_BITS[list(FACTS).index(name)], name) for name in facts)]
     conn = current.open()  # a connection of its own: this command starts no upkeep, so it polls no account
-    while time.monotonic() - started < timeout and not FINAL_STATUSES & printed:
+    while time.monotonic() - started < timeout and not (FINAL_STATUSES & printed and printed >= set(facts)):
         fold_inbox(current, conn)  # as a scrape does: what the exporter answered 200 may still be in an inbox
         row = conn.execute("SELECT seen FROM item WHERE kind = ? AND sid = ?", (kind.name, sid)).fetchone()
-        for bit, status in enumerate(kind.statuses):
-            if row and row[0] >> bit & 1 and status not in printed:
-                print(f"{time.monotonic() - started:6.1f}s {status}", flush=True)
-                printed.add(status)
-        if not FINAL_STATUSES & printed:
-            time.sleep(0.2)
+        for bit, name in steps:
+            if row and row[0] & bit and name not in printed:
+                print(f"{time.monotonic() - started:6.1f}s {name}", flush=True)
+                printed.add(name)
+        time.sleep(0.2)
     conn.close()
     return printed
 
@@ -2175,12 +2299,16 @@ def main(argv=None):
     sender.add_argument("--messaging-service-sid", help="a Messaging Service (MG...) to send from")
     test.add_argument("--call", action="store_true",
                       help="place a call instead of sending an SMS (needs --from)")
+    test.add_argument("--machine-detection", action="store_true",
+                      help="with --call: ask for answering-machine detection, and wait for its result too")
     test.add_argument("--timeout", type=float, default=120, help="seconds to wait for a final status (120)")
     test.add_argument("--metrics-url", default="http://127.0.0.1:8080/metrics",
                       help="the exporter's /metrics, to spot signature failures")
     args = parser.parse_args(argv)
     if args.command == "send-test" and args.call and not args.from_:
         parser.error("--call needs --from")
+    if args.command == "send-test" and args.machine_detection and not args.call:
+        parser.error("--machine-detection needs --call")
     return send_test(args) if args.command == "send-test" else serve(args.address)
 
 

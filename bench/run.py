@@ -57,8 +57,11 @@ def ensure_wrk():
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
 
 
-def callback_forms(messages, first):
-    """Each message's status callbacks as Twilio posts them, sent then delivered or undelivered: (number, form)."""
+def callback_forms(messages, first, segments=True):
+    """Each message's status callbacks as Twilio posts them, sent then delivered or undelivered: (number, form).
+
+    Without segments, they lack NumSegments, which the exporter counts once per message.
+    """
     for number in range(first, first + messages):
         message_sid = f"SM{number:032x}"
         final = {"MessageStatus": "undelivered", "ErrorCode": ERROR_CODES[number % 5]} if number % 7 == 0 \
@@ -67,15 +70,16 @@ def callback_forms(messages, first):
             yield number, {"MessageSid": message_sid, "SmsSid": message_sid, "AccountSid": "AC" + "1" * 32,
                            "MessagingServiceSid": f"MG{number % 3:032x}", "From": f"+1555765{number % 100:04d}",
                            "To": DESTINATIONS[number % 10].format(number % 10 ** 6), "ApiVersion": "2010-04-01",
-                           "SmsStatus": fields["MessageStatus"], **fields}
+                           "SmsStatus": fields["MessageStatus"], **fields,
+                           **({"NumSegments": str(1 + number % 3)} if segments else {})}
 
 
-def callbacks(messages, first):
+def callbacks(messages, first, segments=True):
     """Signed raw HTTP requests: each message sent then delivered or undelivered, 10% retried."""
     validator = RequestValidator(TOKEN)
     url = f"http://127.0.0.1:{PORT}/webhooks/message"
     requests = []
-    for number, params in callback_forms(messages, first):
+    for number, params in callback_forms(messages, first, segments):
         body = urllib.parse.urlencode(params)
         request = (f"POST /webhooks/message HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n"
                    f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
@@ -240,12 +244,13 @@ def largest_during(measure, every, run, *args):
     return result, largest[0]
 
 
-def throughput(args, main_lua, warm_lua, postgres):
+def throughput(args, main_lua, warm_lua, postgres, scripts):
     """Alternate ceiling and exporter rounds; return req/s lists, non-2xx counts, the largest WAL and PostgreSQL lag."""
     runs = {"ceiling": ("bench.ceiling:app", ""), "floor": ("bench.floor:app", ""),
             "exporter": ("twilio_exporter:app", ""),
             "labelled": ("twilio_exporter:app", ALL_LABELS),  # the exporter with all four labels
             "no country": ("twilio_exporter:app", NO_COUNTRY),  # and with the three that need no phonenumbers
+            "no segments": ("twilio_exporter:app", ""),  # callbacks without NumSegments: what a fact costs
             "postgresql": ("twilio_exporter:app", "")}  # over PostgreSQL on this machine
     rates, bad = {name: [] for name in runs}, dict.fromkeys(runs, 0)
     wal_bytes, lag = 0, 0
@@ -255,13 +260,14 @@ def throughput(args, main_lua, warm_lua, postgres):
             db = postgres.database() if name == "postgresql" else WORK / f"throughput-{name}-{round_number}.sqlite3"
             server = Gunicorn(app, args.workers, db, labels)
             try:
+                script = scripts.get(name, main_lua)
                 wrk(warm_lua, 1, args.connections)
                 if name == "postgresql":  # the backlog's age under full load, from a scrape every 0.5 s
-                    result, largest = largest_during(backlog_seconds, 0.5, wrk, main_lua, args.seconds,
+                    result, largest = largest_during(backlog_seconds, 0.5, wrk, script, args.seconds,
                                                      args.connections)
                     lag = max(lag, largest)
                 else:
-                    result, largest = largest_size_during(Path(f"{db}-wal"), wrk, main_lua, args.seconds,
+                    result, largest = largest_size_during(Path(f"{db}-wal"), wrk, script, args.seconds,
                                                           args.connections)
                     wal_bytes = max(wal_bytes, largest)
             finally:
@@ -402,7 +408,8 @@ def main():
     print(f"{len(requests)} requests ({len(set(requests))} distinct); throughput rounds:", flush=True)
     postgres = Postgres()
     try:
-        rates, bad, wal_bytes, lag = throughput(args, main_lua, warm_lua, postgres)
+        scripts = {"no segments": lua_script(callbacks(args.messages, 0, segments=False), WORK / "no-segments.lua")}
+        rates, bad, wal_bytes, lag = throughput(args, main_lua, warm_lua, postgres, scripts)
         backlog = 5_000 if smoke else 300_000
         print(f"moving a backlog of {backlog:,} callbacks in, into SQLite and into PostgreSQL", flush=True)
         folds = {"SQLite": fold_rate(str(WORK / "fold.sqlite3"), backlog), "PostgreSQL": fold_rate(postgres.database(),
@@ -477,6 +484,8 @@ def main():
     drops = [plain - labelled for plain, labelled in zip(ratios, labelled_ratios)]
     no_country_drops = [plain - mine / theirs for plain, mine, theirs in zip(ratios, rates["no country"], rates["ceiling"])]
     postgres_ratios = [mine / theirs for mine, theirs in zip(rates["postgresql"], rates["ceiling"])]
+    segments_drops = [mine / theirs - plain
+                      for plain, mine, theirs in zip(ratios, rates["no segments"], rates["ceiling"])]
     small, large = args.tracked
     rows = [
         ("throughput: ceiling (bare WSGI)", f"{ceiling:,.0f} req/s", f"non-2xx or errors: {bad['ceiling']}"),
@@ -496,6 +505,9 @@ def main():
         ("ratio lost to account, messaging_service, sender", f"{statistics.median(no_country_drops):.2f}",
          "rounds: " + ", ".join(f"{drop:.2f}" for drop in no_country_drops)
          + f"; non-2xx or errors: {bad['no country']}"),
+        ("ratio lost to counting segments (NumSegments)", f"{statistics.median(segments_drops):.2f}",
+         "rounds, against callbacks without it: " + ", ".join(f"{drop:.2f}" for drop in segments_drops)
+         + f"; target <= 0.02; non-2xx or errors: {bad['no segments']}"),
         ("throughput ratio, PostgreSQL store on this machine", f"{statistics.median(postgres_ratios):.2f}",
          "rounds: " + ", ".join(f"{ratio:.2f}" for ratio in postgres_ratios)
          + f"; target >= 0.70; non-2xx or errors: {bad['postgresql']}"),

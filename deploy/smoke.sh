@@ -2,8 +2,9 @@
 # Smoke test of a running exporter with curl: `URL=http://host:8080 make smoke`. With a private
 # metrics listener (TWILIO_EXPORTER_METRICS_BIND), give its URL too: `METRICS_URL=http://host:9464`.
 # Signs its callbacks with the first token of TWILIO_AUTH_TOKEN when that is set (openssl, or
-# python3 without it). It adds one test message, one call and one event to the counts, their SIDs
-# starting SMsmoketest and CAsmoketest. Prints PASS or FAIL per step; exits non-zero if any failed.
+# python3 without it). It adds one test message, one call and two events (a status, an inbound message
+# that opts out) to the counts, their SIDs starting SMsmoketest, SMinsmoketest and CAsmoketest.
+# Prints PASS or FAIL per step; exits non-zero if any failed.
 set -u
 URL=${URL:-http://127.0.0.1:8080}
 URL=${URL%/}
@@ -53,10 +54,21 @@ post_events() {  # post_events JSON; signed as Twilio signs JSON: the URL with b
     --data-binary "$1" "$URL$path"
 }
 
-count() {  # count METRIC STATUS: the sum of the metric's samples with that status, whatever other labels they have
-  curl -s --max-time 10 "$METRICS_URL/metrics" | awk -v name="$1{" -v status="status=\"$2\"" \
-    'index($0, name) == 1 && index($0, status) { sum += $NF } END { print sum + 0 }'
+count() {  # count METRIC MATCHER: the sum of the metric's samples that have the label MATCHER (any, if empty)
+  curl -s --max-time 10 "$METRICS_URL/metrics" | awk -v name="$1" -v matcher="$2" \
+    '(index($0, name "{") == 1 || index($0, name " ") == 1) && (matcher == "" || index($0, matcher)) { sum += $NF }
+     END { print sum + 0 }'
 }
+
+# What each step adds: its name, the metric, a label it must have ('' for any) and by how much.
+checks=("the message|twilio_message_callback_total|status=\"delivered\"|1"
+        "the message's segments|twilio_message_segments_total||2"
+        "the call|twilio_call_callback_total|status=\"completed\"|1"
+        "who answered the call|twilio_call_answered_by_total|answered_by=\"human\"|1"
+        "the call's SIP response|twilio_call_sip_responses_total|code=\"200\"|1"
+        "the status event|twilio_message_callback_total|status=\"sent\"|1"
+        "the inbound message event|twilio_inbound_messages_total||1"
+        "its opt-out|twilio_message_opt_outs_total|type=\"stop\"|1")
 
 echo "Smoke test of $URL ($([ -n "$TOKEN" ] && echo signed || echo unsigned)$([ "$METRICS_URL" != "$URL" ] && echo ", metrics at $METRICS_URL"))"
 health=$(curl -s --max-time 10 -w ' %{http_code}' "$URL/health")
@@ -69,34 +81,30 @@ if [ "$metrics_code" = 404 ]; then
   exit 1
 fi
 step "/metrics" "$([ "$metrics_code" = 200 ]; echo $?)" "$METRICS_URL/metrics answered HTTP $metrics_code"
-message_metric='twilio_message_callback_total{status="delivered"}'
-call_metric='twilio_call_callback_total{status="completed"}'
-event_metric='twilio_message_callback_total{status="sent"}'
-messages_before=$(count twilio_message_callback_total delivered)
-calls_before=$(count twilio_call_callback_total completed)
-events_before=$(count twilio_message_callback_total sent)
+before=()
+for check in "${checks[@]}"; do IFS='|' read -r _ metric matcher _ <<<"$check"; before+=("$(count "$metric" "$matcher")"); done
 
 id=smoketest$(printf '%023x' "$(date +%s%N)")
-echo "Adding one test message (SM$id), one call (CA$id) and one event to the exporter's counts"
-code=$(post /webhooks/message MessageSid "SM$id" MessageStatus delivered)
+echo "Adding one test message (SM$id), one call (CA$id) and two events, one of them an inbound message, to the exporter's counts"
+code=$(post /webhooks/message MessageSid "SM$id" MessageStatus delivered NumSegments 2)
 step "signed message callback" "$([ "$code" = 200 ]; echo $?)" "HTTP $code (403: the token or URL does not match what the exporter checks)"
-code=$(post /webhooks/call CallDuration 7 CallSid "CA$id" CallStatus completed)
+code=$(post /webhooks/call AnsweredBy human CallDuration 7 CallSid "CA$id" CallStatus completed SipResponseCode 200)
 step "signed call callback" "$([ "$code" = 200 ]; echo $?)" "HTTP $code"
 stamp=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
-code=$(post_events "[{\"specversion\": \"1.0\", \"type\": \"com.twilio.messaging.message.sent\", \"source\": \"smoke\",
-  \"id\": \"EZ$id\", \"datacontenttype\": \"application/json\", \"time\": \"$stamp\",
-  \"data\": {\"messageSid\": \"SM$id\", \"timestamp\": \"$stamp\", \"messageStatus\": \"SENT\"}}]")
+event() {  # event TYPE DATA: one CloudEvent of the smoke test's
+  echo "{\"specversion\": \"1.0\", \"type\": \"$1\", \"source\": \"smoke\", \"id\": \"EZ$id${1##*.}\",
+    \"datacontenttype\": \"application/json\", \"time\": \"$stamp\", \"data\": {\"timestamp\": \"$stamp\", $2}}"
+}
+code=$(post_events "[$(event com.twilio.messaging.message.sent "\"messageSid\": \"SM$id\", \"messageStatus\": \"SENT\""),
+  $(event com.twilio.messaging.inbound-message.received "\"messageSid\": \"SMin$id\", \"optOutType\": \"STOP\"")]")
 step "signed Event Streams batch" "$([ "$code" = 200 ]; echo $?)" "HTTP $code"
 
-messages_after=$(count twilio_message_callback_total delivered)
-calls_after=$(count twilio_call_callback_total completed)
-step "/metrics shows the message" "$(awk -v a="$messages_after" -v b="$messages_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
-  "$message_metric (every series summed) went from $messages_before to $messages_after"
-step "/metrics shows the call" "$(awk -v a="$calls_after" -v b="$calls_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
-  "$call_metric went from $calls_before to $calls_after"
-events_after=$(count twilio_message_callback_total sent)
-step "/metrics shows the event" "$(awk -v a="$events_after" -v b="$events_before" 'BEGIN { exit !(a == b + 1) }'; echo $?)" \
-  "$event_metric went from $events_before to $events_after"
+for index in "${!checks[@]}"; do
+  IFS='|' read -r name metric matcher added <<<"${checks[$index]}"
+  after=$(count "$metric" "$matcher")
+  step "/metrics shows $name" "$(awk -v a="$after" -v b="${before[$index]}" -v n="$added" 'BEGIN { exit !(a == b + n) }'; echo $?)" \
+    "$metric${matcher:+{$matcher\}} (every series summed) went from ${before[$index]} to $after, not up by $added"
+done
 
 [ "$failures" = 0 ] && echo "smoke test passed" || echo "smoke test FAILED: $failures step(s)"
 exit "$((failures > 0))"
