@@ -2345,6 +2345,113 @@ def test_a_store_of_a_later_release_is_refused_naming_both_versions_and_left_as_
     conn.close()
 
 
+# --- stuck: items at a status that should move on, past TWILIO_EXPORTER_STUCK_SECONDS ---
+
+def record_at(when, kind, sid, status, **fields):
+    """Record one callback as if it happened at `when` (an event's own time)."""
+    with te.store().connection() as conn, te.store().transaction(conn):
+        te.apply_callbacks(te.store(), conn, [te.new_callback(when, te.KINDS[kind], sid, status, **fields)])
+
+
+def mark_stuck():
+    """Run the upkeep job that counts the items that became stuck; return when it asks to run again."""
+    with te.store().connection() as conn:
+        return te.mark_stuck(te.store(), conn)
+
+
+def stuck(samples, kind):
+    """{status: value} of twilio_<kind>_stuck."""
+    return {dict(labels)["status"]: count for labels, count in series_of(samples, f"twilio_{kind}_stuck").items()}
+
+
+@pytest.mark.stores
+def test_an_item_at_a_status_that_should_move_on_counts_as_stuck_once_past_the_stuck_time_from_that_status():
+    assert te.STUCK_SECONDS == 3600
+    now = time.time()
+    record_at(now - 3610, "message", sid("SM", 2300), "queued")
+    record_at(now - 3590, "message", sid("SM", 2301), "queued")  # not yet
+    record_at(now - 7200, "message", sid("SM", 2302), "accepted")
+    record_at(now - 100, "message", sid("SM", 2302), "sent")  # changed since: the clock starts again
+    record_at(now - 7200, "message", sid("SM", 2303), "sent")
+    record_at(now - 3610, "message", sid("SM", 2303), "queued")  # arrived late, an earlier status: no change
+    record_at(now - 86400 + 100, "message", sid("SM", 2304), "scheduled")  # may wait days by design
+    record_at(now - 7200, "call", sid("CA", 2300), "ringing")
+    record_at(now - 7200, "call", sid("CA", 2301), "in-progress")  # a call may last hours
+    assert mark_stuck() == 1  # unless this worker's upkeep thread counted them first
+    samples = scrape()
+    assert stuck(samples, "message") == {"accepted": 0, "queued": 1, "sending": 0, "sent": 1}
+    assert stuck(samples, "call") == {"queued": 0, "initiated": 0, "ringing": 1}
+    mark_stuck()
+    assert stuck(scrape(), "message")["queued"] == 1  # counted once
+
+
+@pytest.mark.stores
+def test_a_status_change_or_pruning_takes_a_stuck_item_out(monkeypatch):
+    now = time.time()
+    for number in range(3):
+        record_at(now - 4000, "message", sid("SM", 2310 + number), "sent")
+    mark_stuck()
+    assert stuck(scrape(), "message")["sent"] == 3
+    assert message(sid("SM", 2310), "delivered") == 200
+    assert message(sid("SM", 2311), "sent") == 200  # a retry of its status changes nothing
+    assert message(sid("SM", 2312), "queued") == 200  # nor does an earlier status arriving late
+    assert stuck(scrape(), "message")["sent"] == 2
+    with te.store().connection() as conn:
+        te.prune(te.store(), conn, now - 4000 + te.RETENTION_SECONDS + 1)
+    samples = scrape()
+    assert stuck(samples, "message")["sent"] == 0
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 0
+
+
+def test_stuck_items_carry_the_breakdown_labels_of_their_message(labels):
+    labels("sender")
+    record_at(time.time() - 4000, "message", sid("SM", 2320), "sent", labels=("", "", SENDER, ""))
+    record_at(time.time(), "message", sid("SM", 2321), "sent", labels=("", "", OTHER_SENDER, ""))
+    mark_stuck()
+    samples = scrape()
+    assert value(samples, "twilio_message_stuck", status="sent", sender=SENDER) == 1
+    assert value(samples, "twilio_message_stuck", status="sent", sender=OTHER_SENDER) == 0
+
+
+def test_the_upkeep_thread_shows_a_stuck_item_without_a_scrape_and_looks_again_every_second():
+    assert te.STUCK_CHECK_SECONDS <= 5  # the contract: at most 5 s after an item becomes stuck
+    record_at(time.time() - 3600 + 2, "call", sid("CA", 2330), "ringing")  # stuck 2 s from now
+    te.store().start()
+    with te.store().connection() as conn:
+        wait_for(lambda: conn.execute("SELECT stuck FROM item").fetchone() == (1,), seconds=15)
+
+
+def test_finding_the_stuck_items_reads_an_index_of_those_waiting_not_every_tracked_item():
+    with te.store().connection() as conn:
+        plan = " ".join(str(row) for row in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT kind, sid FROM item WHERE {te.WAITING} AND changed < ?", (0,)))
+        assert "item_waiting" in plan and "SCAN item " not in plan + " "
+        indexed = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'item_waiting'").fetchone()[0]
+    assert indexed.endswith(f"WHERE {te.WAITING}")
+
+
+@pytest.mark.stores
+def test_a_store_of_version_5_is_upgraded_and_its_items_wait_the_stuck_time_from_the_upgrade():
+    now = time.time()
+    record_at(now - 86400 + 600, "message", sid("SM", 2340), "sent")  # within retention, long since sent
+    target = te.store().target
+    with te.store().connection() as conn, te.store().transaction(conn):  # as version 5 left it
+        conn.execute("DROP INDEX item_waiting")
+        for column in ("changed", "stuck"):
+            conn.execute(f"ALTER TABLE item DROP COLUMN {column}")
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    te.store().close()
+    te._store = te.make_store(target, os.path.dirname(te.store().inbox.prefix))
+    assert mark_stuck() == 1
+    samples = scrape()
+    assert value(samples, "twilio_message_status_gauge", status="sent") == 1
+    assert stuck(samples, "message")["sent"] == 0  # its status's time was not kept: the wait starts now
+    with te.store().connection() as conn:
+        changed, = conn.execute("SELECT changed FROM item").fetchone()
+        assert now <= changed <= time.time()
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("6",)
+
+
 # --- what each message or call carries once: segments, who answered, SIP responses, inbound and opt-outs ---
 
 def inbound_event(message_sid, when=None, **data):
@@ -2724,6 +2831,7 @@ NOT_AN_ADDRESS = "Not a host:port address, e.g. 127.0.0.1:9464."
     ("TWILIO_EXPORTER_LABELS", "sender,city", "'city' is not a label: choose from account, messaging_service, "
                                               "sender, country."),
     ("TWILIO_EXPORTER_LABEL_LIMIT", "0", "Not a whole number above 0."),
+    ("TWILIO_EXPORTER_STUCK_SECONDS", "1h", "Not a whole number above 0."),
 ])
 def test_a_bad_setting_stops_start_up_naming_the_variable_the_value_and_what_is_wrong(name, raw, reason, tmp_path,
                                                                                      monkeypatch):
@@ -2752,12 +2860,14 @@ def test_polling_with_either_kind_of_credentials_starts(env, tmp_path, monkeypat
 
 def test_good_settings_are_read_as_their_values(tmp_path, monkeypatch):
     module = start_up(monkeypatch, TWILIO_AUTH_TOKEN=" primary , secondary ,", TWILIO_EXPORTER_RETENTION="3600",
+                      TWILIO_EXPORTER_STUCK_SECONDS="3599",
                       TWILIO_EXPORTER_PUBLIC_URL="https://hooks.example.com/twilio/", TWILIO_EXPORTER_LOG_LEVEL="debug",
                       TWILIO_EXPORTER_USAGE_CATEGORIES="sms, calls", TWILIO_EXPORTER_POLL_INTERVAL="30",
                       TWILIO_EXPORTER_METRICS_BIND="127.0.0.1:9464", TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"),
                       TWILIO_EXPORTER_LABELS="country, sender", TWILIO_EXPORTER_LABEL_LIMIT="50")
     assert module["AUTH_TOKENS"] == ("primary", "secondary")
     assert module["RETENTION_SECONDS"] == 3600 and module["POLL_INTERVAL_SECONDS"] == 30
+    assert module["STUCK_SECONDS"] == 3599
     assert module["PUBLIC_URL"] == "https://hooks.example.com/twilio"
     assert module["LOG_LEVEL"] == "DEBUG" and module["USAGE_CATEGORIES"] == ("sms", "calls")
     assert (module["METRICS_BIND"], module["METRICS_PORT"]) == ("127.0.0.1:9464", "9464")
@@ -2791,6 +2901,19 @@ def test_the_defaults_are_the_documented_ones(tmp_path, monkeypatch):
     assert module["USAGE_CATEGORIES"] == ("sms", "mms", "calls", "totalprice")
     assert module["API_URL"] == "https://api.twilio.com"
     assert (module["LABELS"], module["LABEL_LIMIT"]) == ((), 100)
+    assert module["STUCK_SECONDS"] == 3600
+
+
+@pytest.mark.parametrize("stuck, retention", [("3600", "3600"), ("86400", "86400"), ("7200", "3600")])
+def test_a_stuck_time_not_shorter_than_the_retention_stops_start_up_naming_both(stuck, retention, tmp_path,
+                                                                                monkeypatch):
+    with pytest.raises(ValueError) as stopped:
+        start_up(monkeypatch, TWILIO_EXPORTER_STUCK_SECONDS=stuck, TWILIO_EXPORTER_RETENTION=retention,
+                 TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
+    assert str(stopped.value).startswith(f"Config 'TWILIO_EXPORTER_STUCK_SECONDS' ({stuck}) must be shorter than "
+                                         f"'TWILIO_EXPORTER_RETENTION' ({retention})")
+    assert start_up(monkeypatch, TWILIO_EXPORTER_STUCK_SECONDS=str(int(retention) - 1),
+                    TWILIO_EXPORTER_RETENTION=retention, TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"))
 
 
 def test_the_country_label_without_phonenumbers_stops_start_up_with_the_pip_command(tmp_path, monkeypatch):
@@ -4287,7 +4410,7 @@ def test_every_metric_and_setting_is_in_the_readme(monkeypatch):
     with_polled_account(monkeypatch)
     metric_names = {family.name + "_total" if family.type == "counter" else family.name
                     for family in text_string_to_metric_families(call("/metrics")[2].decode())}
-    assert len(metric_names) == 25
+    assert len(metric_names) == 27
     for name in metric_names:
         assert f"`{name}`" in readme, name
     sources = (HERE / "twilio_exporter.py").read_text() + (HERE / "gunicorn.conf.py").read_text()

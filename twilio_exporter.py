@@ -178,6 +178,12 @@ DB_PATH = config("TWILIO_EXPORTER_DB", os.path.join(STATE_DIRECTORY, "twilio_exp
 INBOX_DIR = config("TWILIO_EXPORTER_INBOX_DIR", "", lambda raw: raw and os.path.abspath(raw))
 HOST = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname()).strip("-")[:63] or "host"  # in inbox file names
 RETENTION_SECONDS = config("TWILIO_EXPORTER_RETENTION", "86400", positive_int)
+# How long an item may stay at a status that should move on before it counts as stuck.
+STUCK_SECONDS = config("TWILIO_EXPORTER_STUCK_SECONDS", "3600", positive_int)
+if STUCK_SECONDS >= RETENTION_SECONDS:
+    raise ConfigError(f"Config 'TWILIO_EXPORTER_STUCK_SECONDS' ({STUCK_SECONDS}) must be shorter than "
+                      f"'TWILIO_EXPORTER_RETENTION' ({RETENTION_SECONDS}): an item is forgotten at the end of "
+                      "the retention, so it could never be seen stuck.")
 LOG_LEVEL = config("TWILIO_EXPORTER_LOG_LEVEL", "INFO", log_level)
 ACCOUNT_SID = config("TWILIO_ACCOUNT_SID", "", lambda raw: raw and account_sid(raw))
 API_KEY = config("TWILIO_API_KEY", "")
@@ -224,7 +230,8 @@ FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction
 INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this size; read ones are removed
 INBOX_MEMORY_SECONDS = 7 * 86400  # how long the store remembers an inbox file read to its end and removed
 PRUNE_INTERVAL_SECONDS = 60
-PRUNE_BATCH = 2000                # rows forgotten per transaction, so a backlog never holds the lock for long
+PRUNE_BATCH = 2000                # rows forgotten (or counted stuck) per transaction, so none holds the lock long
+STUCK_CHECK_SECONDS = 1           # how often a worker looks for items that became stuck
 TIDY_INTERVAL_SECONDS = 1         # SQLite's WAL holds about this long of writes at most before it is emptied
 CACHE_KIB = 2048                  # SQLite page cache per connection; a worker has two
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -302,6 +309,7 @@ class Kind:
     error_statuses: frozenset = frozenset()
     event_types: tuple = ()   # (Event Streams type, the status it means) of this kind's status events
     label_names: tuple = ()   # the breakdown labels (of LABEL_NAMES) that apply to this kind
+    waiting: tuple = ()       # statuses that should move on: an item at one past STUCK_SECONDS is stuck
 
     @cached_property
     def statuses(self):
@@ -335,6 +343,7 @@ KINDS = {kind.name: kind for kind in (
         buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
         error_statuses=frozenset({"failed", "undelivered"}),
         label_names=LABEL_NAMES,
+        waiting=("accepted", "queued", "sending", "sent"),  # not scheduled, which may wait days by design
         event_types=tuple((f"com.twilio.messaging.message.{status}", status)
                           for status in ("queued", "sent", "delivered", "undelivered", "failed", "read")),
     ),
@@ -355,6 +364,7 @@ KINDS = {kind.name: kind for kind in (
         timing_field="CallDuration",  # seconds; "Duration" is billed minutes
         buckets=(5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
         label_names=("account", "sender", "country"),
+        waiting=("queued", "initiated", "ringing"),  # not in-progress: a call may last hours
         # The "webhook." names are those Twilio used until February 2024, which may still arrive.
         event_types=tuple((f"com.twilio.voice.{infix}status-callback.call.{event}", status)
                           for infix in ("", "webhook.") for event, status in (
@@ -549,14 +559,18 @@ def calling_codes():
 # which owns its connections, its inbox file, its read positions, its label-set cache and its
 # upkeep thread. The SQL is shared; SQLiteStore and PostgresStore hold the few things that differ.
 
-# 1: release 0.1; 2: item.labels; 3: inbox.finished, the version in meta; 4: series; 5: columns
-SCHEMA_VERSION = 5
+# 1: release 0.1; 2: item.labels; 3: inbox.finished, the version in meta; 4: series; 5: columns;
+# 6: item.changed and item.stuck
+SCHEMA_VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS item (           -- one message or call: its latest status and every status seen
-    kind TEXT NOT NULL, sid TEXT NOT NULL, status TEXT NOT NULL,
-    seen BIGINT NOT NULL,                   -- bit i set: status i of the kind's statuses was recorded
+    kind TEXT NOT NULL, sid TEXT NOT NULL,
+    status TEXT NOT NULL,                   -- '': none yet, known by its facts alone
+    seen BIGINT NOT NULL,                   -- bit i set: status i of the kind's statuses (or fact, see FACT_BITS)
     first_seen DOUBLE PRECISION NOT NULL,
-    series BIGINT NOT NULL,                 -- its label set (series.id, 0: none), fixed by its first callback
+    series BIGINT NOT NULL,                 -- its label set (series.id, 0: none), fixed by its first status
+    changed DOUBLE PRECISION NOT NULL,      -- when its latest status happened (an event's own time, else arrival)
+    stuck SMALLINT NOT NULL DEFAULT 0,      -- 1: counted in twilio_<kind>_stuck
     PRIMARY KEY (kind, sid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
 CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in the same transaction as item
@@ -580,6 +594,11 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
     errors BIGINT NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
 SERIES_MATCH = " AND ".join(f"{name} = ?" for name in LABEL_NAMES)  # the series columns are LABEL_NAMES
+# The items at a status that should move on and not yet counted stuck. Its index holds only those, so
+# finding the ones that crossed STUCK_SECONDS costs what they number, not what the store tracks.
+WAITING = "stuck = 0 AND status IN ({})".format(", ".join(
+    f"'{status}'" for status in sorted({status for kind in KINDS.values() for status in kind.waiting})))
+WAITING_INDEX = f"CREATE INDEX IF NOT EXISTS item_waiting ON item (changed) WHERE {WAITING}"
 
 
 class Store:
@@ -874,7 +893,8 @@ def upgrade_to_columns(store, conn):
     conn.executemany("INSERT INTO series_v4 VALUES (?, ?)",
                      [(key, numbers[values(key)]) for key in item_sets])
     store.make_tables(conn)
-    conn.execute("INSERT INTO item SELECT kind, sid, status, seen, first_seen, series_v4.id "
+    conn.execute("INSERT INTO item (kind, sid, status, seen, first_seen, series, changed) "
+                 "SELECT kind, sid, status, seen, first_seen, series_v4.id, 0 "
                  "FROM item_v4 JOIN series_v4 ON series_v4.labels = item_v4.labels")
     for table in ("item_v4", "series_v4"):
         conn.execute(f"DROP TABLE {table}")
@@ -897,6 +917,17 @@ def add_column(table, column, *statements):
     return run
 
 
+def add_status_times(store, conn):
+    """Version 6: when each item's latest status happened, unknown before, is taken as the upgrade's time.
+
+    So an item waits STUCK_SECONDS from the upgrade before it can count as stuck, and none is counted
+    stuck at once for a time the store never knew.
+    """
+    add_column("item", "changed", "ALTER TABLE item ADD COLUMN changed DOUBLE PRECISION NOT NULL DEFAULT 0",
+               "ALTER TABLE item ADD COLUMN stuck SMALLINT NOT NULL DEFAULT 0")(store, conn)
+    conn.execute("UPDATE item SET changed = ? WHERE changed = 0", (time.time(),))
+
+
 # What brings a store of a version before up to each version; version 5's reads version 3's label sets too.
 UPGRADES = {
     2: add_column("item", "labels", "ALTER TABLE item ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
@@ -904,6 +935,7 @@ UPGRADES = {
                   "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING"),
     3: add_column("inbox", "finished", "ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION"),
     5: upgrade_to_columns,
+    6: add_status_times,
 }
 
 
@@ -919,10 +951,11 @@ def upgrade(store, conn):
         if version > SCHEMA_VERSION:
             raise store.errors[0](f"the store's schema is version {version}, of a later release than this "
                                   f"one's {SCHEMA_VERSION}")
-        fresh = store.has_column(conn, "item", "series")  # made by this release: nothing to bring up
+        fresh = store.has_column(conn, "item", "changed")  # made by this release: nothing to bring up
         for step, run in UPGRADES.items():
             if version < step and not fresh:
                 run(store, conn)
+        conn.execute(WAITING_INDEX)  # on a column of version 6's, so not in SCHEMA, which an older store runs
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?) "
                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
@@ -1018,20 +1051,22 @@ def apply_callbacks(store, conn, callbacks):
         item = items.get((kind.name, sid))
         if item is None or not item[0] and status:  # new, or so far known by its facts alone
             series = series_number(store, conn, labels, label_values, numbered)
-            item = items[kind.name, sid] = [*item[:3], series] if item else ["", 0, now, series]
+            item = items[kind.name, sid] = [*item[:3], series, *item[4:]] if item else ["", 0, now, series, now, 0]
         fresh = 0 if facts is NO_FACTS else sum(b for b, value in zip(FACT_BITS, facts) if value) & ~item[1]
         if item[1] & bit or not (bit or fresh):
             bumps["twilio_webhook_duplicates_total", kind.name, 0] += 1
         elif bit:
-            move_status(bumps, kind, item, status, error_code, label_values)
+            move_status(bumps, kind, item, status, now, error_code, label_values)
             if status == kind.timed_status:
                 time_it(bumps, kind, seconds if kind.timing_field else max(0.0, now - item[2]))
         if fresh:
             count_facts(bumps, fresh, facts, item[3], label_values)
         item[1] |= bit | fresh
         changed[kind.name, sid] = item
-    conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, sid) DO UPDATE "
-                     "SET status = excluded.status, seen = excluded.seen, series = excluded.series",
+    conn.executemany("INSERT INTO item (kind, sid, status, seen, first_seen, series, changed, stuck) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, sid) DO UPDATE SET "
+                     "status = excluded.status, seen = excluded.seen, series = excluded.series, "
+                     "changed = excluded.changed, stuck = excluded.stuck",
                      [(kind, sid, *item) for (kind, sid), item in changed.items()])
     bump(conn, bumps)
 
@@ -1045,14 +1080,16 @@ def count_facts(bumps, fresh, facts, series, label_values):
             bumps[fact.metric, label, series] += 1 if fact.label else int(value)
 
 
-def move_status(bumps, kind, item, status, error_code, label_values):
-    """Count a status new to its item, moving the item's gauge to it if it ranks above the latest."""
+def move_status(bumps, kind, item, status, now, error_code, label_values):
+    """Count a status new to its item, moving the item's gauge (and out of stuck) if it ranks above the latest."""
     gauge, series = f"twilio_{kind.name}_status_gauge", item[3]
     if kind.ranks[status] > kind.ranks[item[0]]:
         if item[0]:
             bumps[gauge, item[0], series] -= 1
+        if item[5]:
+            bumps[f"twilio_{kind.name}_stuck", item[0], series] -= 1
         bumps[gauge, status, series] += 1
-        item[0] = status
+        item[0], item[4], item[5] = status, now, 0
     bumps[f"twilio_{kind.name}_callback_total", status, series] += 1
     if status in kind.error_statuses:
         error_code = label_values.admit("error_code", error_code, MAX_ERROR_CODES)
@@ -1060,13 +1097,13 @@ def move_status(bumps, kind, item, status, error_code, label_values):
 
 
 def recorded_items(conn, callbacks):
-    """{(kind name, SID): [latest status, bits of the statuses seen, first seen, series]} of those known."""
+    """{(kind name, SID): [latest status, bits seen, first seen, series, changed, stuck]} of those known."""
     items = {}
     # a Kind's own hash is slow
     for kind in {callback[1].name: callback[1] for callback in callbacks}.values():
         sids = sorted({callback[2] for callback in callbacks if callback[1] is kind})
-        for sid, *item in select_in(conn, "SELECT sid, status, seen, first_seen, series FROM item "
-                                          "WHERE kind = ? AND sid IN ({})", sids, kind.name):
+        for sid, *item in select_in(conn, "SELECT sid, status, seen, first_seen, series, changed, stuck "
+                                          "FROM item WHERE kind = ? AND sid IN ({})", sids, kind.name):
             items[kind.name, sid] = item
     return items
 
@@ -1366,20 +1403,21 @@ def iter_lines(data, offset):
 
 def prune(store, conn, now):
     """Forget one batch of what was first seen before the retention window, keeping gauges exact."""
-    oldest = ("SELECT kind, sid, status, series FROM item WHERE first_seen < ? "
+    oldest = ("SELECT kind, sid, status, series, stuck FROM item WHERE first_seen < ? "
               "ORDER BY first_seen, kind, sid LIMIT ?")  # the same rows twice in one transaction
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
     with store.transaction(conn):
-        expired = conn.execute(f"SELECT kind, status, series, count(*) FROM ({oldest}) AS expired "
+        expired = conn.execute(f"SELECT kind, status, series, count(*), sum(stuck) FROM ({oldest}) AS expired "
                                "GROUP BY kind, status, series", window).fetchall()
-        bump(conn, {(f"twilio_{kind}_status_gauge", status, series): -count
-                    for kind, status, series, count in expired if status})  # "": known by its facts alone
+        bump(conn, {(f"twilio_{kind}_{name}", status, series): -count
+                    for kind, status, series, total, stuck in expired if status  # "": known by its facts alone
+                    for name, count in (("status_gauge", total), ("stuck", stuck))})
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}) AS expired)",
                      window)
         conn.execute("DELETE FROM inbox WHERE finished < ?", (now - INBOX_MEMORY_SECONDS,))
     if expired:
         store.vacuum(conn)
-    return sum(count for *_, count in expired)
+    return sum(count for *_, count, _ in expired)
 
 
 def fold_for_upkeep(store, conn):
@@ -1411,6 +1449,26 @@ def fold_for_upkeep(store, conn):
     return 0 if read >= FOLD_BYTES else FOLD_INTERVAL_SECONDS if read else FOLD_IDLE_SECONDS
 
 
+def mark_stuck(store, conn):
+    """Count in twilio_<kind>_stuck the items that have waited at a status past STUCK_SECONDS, each once.
+
+    Return the seconds until the next look: none while whole batches cross. A look that finds none
+    takes no write lock; a status change, or pruning, takes an item out again.
+    """
+    crossed = (f"SELECT kind, sid, status, series FROM item WHERE {WAITING} AND changed < ? "
+               f"ORDER BY changed LIMIT {PRUNE_BATCH}", (time.time() - STUCK_SECONDS,))
+    if not conn.execute(*crossed).fetchone():
+        return STUCK_CHECK_SECONDS
+    with store.transaction(conn):
+        rows = conn.execute(*crossed).fetchall()  # again, under the write lock: another may have counted them
+        conn.executemany("UPDATE item SET stuck = 1 WHERE kind = ? AND sid = ?", [row[:2] for row in rows])
+        counts = defaultdict(int)
+        for kind, _, status, series in rows:
+            counts[f"twilio_{kind}_stuck", status, series] += 1
+        bump(conn, counts)
+    return 0 if len(rows) == PRUNE_BATCH else STUCK_CHECK_SECONDS
+
+
 def prune_expired(store, conn):
     """Prune one batch and log it; return the seconds until the next, none while a backlog lasts."""
     pruned = prune(store, conn, time.time())
@@ -1426,7 +1484,7 @@ def tidy(store, conn):
 
 
 def upkeep_forever(store):
-    """Fold the inboxes, prune, tidy and poll, each when it asks, until the store is closed.
+    """Fold the inboxes, prune, count the stuck, tidy and poll, each when it asks, until the store is closed.
 
     The thread has a connection of its own, so scrapes never wait behind its work. Each job says
     when it wants to run next; a failing one is retried at its interval, at least once a second.
@@ -1435,6 +1493,7 @@ def upkeep_forever(store):
     """
     jobs = {fold_for_upkeep: ("moving the inboxes in", FOLD_INTERVAL_SECONDS),
             prune_expired: ("pruning", PRUNE_INTERVAL_SECONDS),
+            mark_stuck: ("counting stuck items", STUCK_CHECK_SECONDS),
             tidy: ("tidying", TIDY_INTERVAL_SECONDS),
             poll_when_due: ("claiming account polls", 1)}
     due, failing, conn = dict.fromkeys(jobs, 0.0), {}, None  # failing: {job: when its failure began}
@@ -1799,22 +1858,27 @@ def kind_families(kind, rows, series):
     gauge = GaugeMetricFamily(f"twilio_{kind.name}_status_gauge",
                               f"{kind.name.capitalize()}s whose latest status is `status`, among those first "
                               "seen within the retention window.", labels=["status", *names])
+    stuck = GaugeMetricFamily(f"twilio_{kind.name}_stuck", f"{kind.name.capitalize()}s whose latest status, "
+                              "one that should move on, has not changed for TWILIO_EXPORTER_STUCK_SECONDS.",
+                              labels=["status", *names])
     total = callbacks.name + "_total"  # the family's name lacks it
     facts = [fact for fact in FACTS.values() if fact.kind == kind.name]
-    counts = labelled(rows, series, (total, gauge.name, *(fact.metric for fact in facts)), names)
+    counts = labelled(rows, series, (total, gauge.name, stuck.name, *(fact.metric for fact in facts)), names)
     # Every status of every label set seen, so that ratios work from a new sender's first callback.
     label_sets = sorted({key[2:] for key in counts if key[0] in (total, gauge.name)}) if names else [()]
     for label_set in label_sets:
         for status in kind.statuses:
             callbacks.add_metric([status, *label_set], counts.get((total, status, *label_set), 0))
             gauge.add_metric([status, *label_set], counts.get((gauge.name, status, *label_set), 0))
+        for status in kind.waiting:
+            stuck.add_metric([status, *label_set], counts.get((stuck.name, status, *label_set), 0))
     cumulative, buckets = 0, []
     for bound in [str(float(bound)) for bound in kind.buckets] + ["+Inf"]:
         cumulative += rows.get((f"{kind.histogram}_bucket", bound, 0), 0)
         buckets.append((bound, cumulative))
     sum_value = rows.get((f"{kind.histogram}_sum", "", 0), 0)
-    yield from (callbacks, gauge, HistogramMetricFamily(kind.histogram, kind.histogram_help, buckets=buckets,
-                                                        sum_value=sum_value))
+    yield from (callbacks, gauge, stuck, HistogramMetricFamily(kind.histogram, kind.histogram_help,
+                                                               buckets=buckets, sum_value=sum_value))
     for fact in facts:
         yield fact_family(fact, counts, label_sets, names)
 

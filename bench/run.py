@@ -355,13 +355,30 @@ def populate(db, messages, labels=(te.NO_LABELS,)):
     with store.transaction(conn):
         label_values, numbered = te.LabelValues(conn), {}
         numbers = [te.series_number(store, conn, label_set, label_values, numbered) for label_set in labels]
-        conn.executemany("INSERT INTO item VALUES ('message', ?, ?, ?, ?, ?)", (
-            (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05, numbers[n % len(numbers)])
-            for n in range(messages)))
+        conn.executemany("INSERT INTO item (kind, sid, status, seen, first_seen, series, changed) "
+                         "VALUES ('message', ?, ?, ?, ?, ?, ?)", (
+                             (f"SM{n:032x}", statuses[n % 20], 0b1001, now - n * 0.05, numbers[n % len(numbers)],
+                              now - n * 0.05) for n in range(messages)))
         bumps = collections.Counter((statuses[n % 20], numbers[n % len(numbers)]) for n in range(messages))
         te.bump(conn, {(name, status, number): count for (status, number), count in bumps.items()
                        for name in ("twilio_message_status_gauge", "twilio_message_callback_total")})
     conn.close()
+
+
+def stuck_looks_us(db, looks):
+    """Count the stuck items of a populated state file as the upkeep does; then µs per look that finds none."""
+    store = te.make_store(str(db))
+    conn = store.open()
+    while not te.mark_stuck(store, conn):  # whole batches crossed: the upkeep would look again at once
+        pass
+    times = []
+    for _ in range(looks):
+        started = time.perf_counter()
+        te.mark_stuck(store, conn)
+        times.append((time.perf_counter() - started) * 1e6)
+    stuck = conn.execute("SELECT sum(value) FROM counter WHERE name = 'twilio_message_stuck'").fetchone()[0]
+    conn.close()
+    return statistics.median(times), stuck or 0
 
 
 def scrape_ms(samples):
@@ -437,7 +454,7 @@ def main():
     finally:
         server.stop()
 
-    scrapes, rss, sizes = {}, None, {}
+    scrapes, rss, sizes, looks = {}, None, {}, {}
     for tracked in args.tracked:
         print(f"scrapes with {tracked:,} tracked messages, with and without all four labels at their cap", flush=True)
         db = WORK / f"tracked-labelled-{tracked}.sqlite3"
@@ -452,6 +469,7 @@ def main():
             server.stop()
         db = WORK / f"tracked-{tracked}.sqlite3"
         populate(db, tracked)
+        looks[tracked] = stuck_looks_us(db, 200)
         server = Gunicorn("twilio_exporter:app", args.workers, db)
         try:
             scrape_ms(10)
@@ -530,6 +548,11 @@ def main():
          f"median; 1,000 label sets, {series:,} twilio_message_* samples"),
         (f"/metrics scrape, {large:,} tracked, all four labels at their cap", f"{scrapes['labelled', large]:.2f} ms",
          f"{scrapes['labelled', large] / scrapes['labelled', small]:.2f}x the small one; target <= 2x"),
+        (f"a look for newly stuck items, {small:,} tracked", f"{looks[small][0]:.0f} µs",
+         f"median of 200 that found none, once the {looks[small][1]:,.0f} stuck were counted"),
+        (f"a look for newly stuck items, {large:,} tracked", f"{looks[large][0]:.0f} µs",
+         f"{looks[large][0] / looks[small][0]:.2f}x the small one, once the {looks[large][1]:,.0f} stuck were "
+         "counted; bounded by the items crossing, not by those tracked"),
         (f"RSS per worker after {large:,} tracked", f"{rss:.1f} MB", "largest worker; target <= 40 MB"),
         ("WAL under full load", f"{wal_bytes / 1e6:.2f} MB",
          f"largest seen in any round; emptied every {te.TIDY_INTERVAL_SECONDS} s"),

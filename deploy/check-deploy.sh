@@ -91,16 +91,18 @@ two_hosts = (", instance=\"a:8080\"", ", instance=\"b:8080\"")
 for hosts, labels in ((("",), ""), (two_hosts, ", sender=\"A\", country=\"US\"")):
     per_minute = {f"twilio_message_opt_outs_total{{type=\"stop\"{labels}": 1, f"twilio_message_opt_outs_total{{type=\"help\"{labels}": 0,
                   f"twilio_call_answered_by_total{{answered_by=\"human\"{labels}": 2, f"twilio_message_segments_total{{{labels[2:]}": 3,
-                  f"twilio_call_sip_responses_total{{code=\"486\"{labels}": 1}
+                  f"twilio_call_sip_responses_total{{code=\"486\"{labels}": 1,
+                  f"twilio_message_stuck{{status=\"sent\"{labels}": "7x80"}  # a gauge, held at 7
     tests.append({"name": f"the Insights panels, hosts {hosts or 'one'}, labels {labels or 'off'}", "interval": "1m",
-                  "input_series": [{"series": f"{series}{host}}}", "values": f"0+{rate}x80"}
+                  "input_series": [{"series": f"{series}{host}}}", "values": rate if isinstance(rate, str) else f"0+{rate}x80"}
                                    for series, rate in per_minute.items() for host in hosts], "promql_expr_test": [
         {"expr": query(title), "eval_time": "61m", "exp_samples": samples} for title, samples in {
             "Opt-outs per hour by type, and a week before": [{"labels": "{type=\"help\"}", "value": 0},
                                                              {"labels": "{type=\"stop\"}", "value": 60}],
             "Calls by who answered (per minute)": [{"labels": "{answered_by=\"human\"}", "value": 2}],
             "Message segments sent per minute": [{"labels": "{}", "value": 3}],
-            "Calls by SIP response code (per minute)": [{"labels": "{code=\"486\"}", "value": 1}]}.items()]})
+            "Calls by SIP response code (per minute)": [{"labels": "{code=\"486\"}", "value": 1}],
+            "Stuck messages and calls by status": [{"labels": "{status=\"sent\"}", "value": 7}]}.items()]})
 json.dump({"evaluation_interval": "1m", "tests": tests}, open(sys.argv[1], "w"), indent=1)
 PYTHON
 promtool test rules "$panel_tests/panels_test.yml"
