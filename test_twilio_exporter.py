@@ -2113,8 +2113,8 @@ def test_pruning_keeps_each_label_sets_gauge_exact(labels):
     labels("sender")
     now, kind = time.time(), te.KINDS["message"]
     with te.store().connection() as conn, te.store().transaction(conn):
-        te.apply_callbacks(te.store(), conn, [te.new_callback(now - 100, kind, sid("SM", 1420), "sent", labels=("", "", "A", "")),
-                                  te.new_callback(now, kind, sid("SM", 1421), "sent", labels=("", "", "B", ""))])
+        te.apply_callbacks(te.store(), conn, [te.new_callback(now - 100, kind, sid("SM", 1420), "sent", labels=("", "", "A", "", "")),
+                                  te.new_callback(now, kind, sid("SM", 1421), "sent", labels=("", "", "B", "", ""))])
     with te.store().connection() as conn:
         assert te.prune(te.store(), conn, now - 100 + te.RETENTION_SECONDS + 1) == 1
     samples = scrape()
@@ -2292,14 +2292,14 @@ def test_a_worker_of_the_release_before_can_write_nothing_to_an_upgraded_store()
 @pytest.mark.stores
 def test_a_label_set_numbered_in_a_move_that_failed_is_numbered_afresh_if_another_took_its_number():
     callbacks = [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent",
-                                 labels=("", "", SENDER, "")) for number in (1460, 1461)]
+                                 labels=("", "", SENDER, "", "")) for number in (1460, 1461)]
     conn = te.store().open()
     with pytest.raises(RuntimeError), te.store().transaction(conn):
         # Numbers their label set 1 (the second finds it in this move, uncommitted), then the move fails.
         te.apply_callbacks(te.store(), conn, callbacks)
         raise RuntimeError("the move fails after its counts")
     with te.store().transaction(conn):  # another host's move, meanwhile, numbers another label set 1
-        conn.execute("INSERT INTO series VALUES (1, '', '', ?, '')", (OTHER_SENDER,))
+        conn.execute("INSERT INTO series VALUES (1, '', '', ?, '', '')", (OTHER_SENDER,))
     with te.store().transaction(conn):
         te.apply_callbacks(te.store(), conn, callbacks)
     assert conn.execute("SELECT id FROM series WHERE sender = ?", (SENDER,)).fetchall() == [(2,)]
@@ -2317,7 +2317,7 @@ def test_a_store_keeps_the_number_of_each_label_set_committed_but_not_of_one_hol
     def move(number, sender):
         with te.store().transaction(conn):
             te.apply_callbacks(te.store(), conn, [te.new_callback(time.time(), te.KINDS["message"], sid("SM", number), "sent",
-                                                      labels=("", "", sender, ""))])
+                                                      labels=("", "", sender, "", ""))])
     move(1470, SENDER)  # numbered in this move: the next finds it committed, and keeps its number
     move(1471, SENDER)
     statements = []
@@ -2343,6 +2343,35 @@ def test_a_store_of_a_later_release_is_refused_naming_both_versions_and_left_as_
     conn = sqlite3.connect(te.store().target)
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (later,)
     conn.close()
+
+
+@pytest.mark.parametrize("sender, to, channel", [
+    ("whatsapp:+14155550100", "whatsapp:+447700900123", "whatsapp"),
+    ("+14155550100", "WhatsApp:+447700900123", "whatsapp"),  # From has no scheme: To's
+    ("messenger:1234567890", "messenger:987", "messenger"),
+    ("rcs:brand_agent", "+447700900123", "rcs"),
+    ("+14155550100", "+447700900123", "sms"),
+    ("12345", "+447700900123", "sms"),  # a short code
+    ("MyBrand", "+447700900123", "sms"),  # an alphanumeric sender ID
+    ("", "", "sms"),
+    ("fb:1234", "+447700900123", "other"),
+    ("apple:abc", "", "other"),
+])
+def test_the_channel_is_the_address_scheme_of_from_else_of_to_in_a_fixed_vocabulary(labels, sender, to, channel):
+    labels("channel")
+    assert message(sid("SM", 2400), "sent", From=sender, To=to) == 200
+    assert series_of(scrape(), "twilio_message_callback_total")[(("channel", channel), ("status", "sent"))] == 1
+    assert channel in ("sms", "whatsapp", "messenger", "rcs", "other")
+
+
+def test_the_channel_comes_from_events_too_and_calls_have_none(labels):
+    labels("channel", "sender")
+    assert signed_events([message_event(sid("SM", 2401), "sent", **{"from": "whatsapp:+14155550100"})])[0] == 200
+    assert voice(sid("CA", 2401), "completed", From="whatsapp:+14155550100") == 200
+    samples = scrape()
+    assert value(samples, "twilio_message_callback_total", status="sent", channel="whatsapp",
+                 sender="whatsapp:+14155550100") == 1
+    assert value(samples, "twilio_call_callback_total", status="completed", sender="whatsapp:+14155550100") == 1
 
 
 # --- stuck: items at a status that should move on, past TWILIO_EXPORTER_STUCK_SECONDS ---
@@ -2405,8 +2434,8 @@ def test_a_status_change_or_pruning_takes_a_stuck_item_out(monkeypatch):
 
 def test_stuck_items_carry_the_breakdown_labels_of_their_message(labels):
     labels("sender")
-    record_at(time.time() - 4000, "message", sid("SM", 2320), "sent", labels=("", "", SENDER, ""))
-    record_at(time.time(), "message", sid("SM", 2321), "sent", labels=("", "", OTHER_SENDER, ""))
+    record_at(time.time() - 4000, "message", sid("SM", 2320), "sent", labels=("", "", SENDER, "", ""))
+    record_at(time.time(), "message", sid("SM", 2321), "sent", labels=("", "", OTHER_SENDER, "", ""))
     mark_stuck()
     samples = scrape()
     assert value(samples, "twilio_message_stuck", status="sent", sender=SENDER) == 1
@@ -2431,21 +2460,33 @@ def test_finding_the_stuck_items_reads_an_index_of_those_waiting_not_every_track
 
 
 @pytest.mark.stores
-def test_a_store_of_version_5_is_upgraded_and_its_items_wait_the_stuck_time_from_the_upgrade():
+def test_a_store_of_version_5_is_upgraded_its_items_wait_the_stuck_time_from_the_upgrade_and_keep_their_labels(
+        labels):
+    labels("sender", "channel")
     now = time.time()
-    record_at(now - 86400 + 600, "message", sid("SM", 2340), "sent")  # within retention, long since sent
+    record_at(now - 86400 + 600, "message", sid("SM", 2340), "sent",  # within retention, long since sent
+              labels=("", "", SENDER, "", ""))
     target = te.store().target
     with te.store().connection() as conn, te.store().transaction(conn):  # as version 5 left it
         conn.execute("DROP INDEX item_waiting")
         for column in ("changed", "stuck"):
             conn.execute(f"ALTER TABLE item DROP COLUMN {column}")
+        conn.execute("CREATE TABLE series_v6 AS SELECT * FROM series")
+        conn.execute("DROP TABLE series")
+        conn.execute("CREATE TABLE series (id BIGINT PRIMARY KEY, account TEXT NOT NULL, messaging_service TEXT "
+                     "NOT NULL, sender TEXT NOT NULL, country TEXT NOT NULL, "
+                     "UNIQUE (account, messaging_service, sender, country))")
+        conn.execute("INSERT INTO series SELECT id, account, messaging_service, sender, country FROM series_v6")
+        conn.execute("DROP TABLE series_v6")
         conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     te.store().close()
     te._store = te.make_store(target, os.path.dirname(te.store().inbox.prefix))
     assert mark_stuck() == 1
     samples = scrape()
-    assert value(samples, "twilio_message_status_gauge", status="sent") == 1
-    assert stuck(samples, "message")["sent"] == 0  # its status's time was not kept: the wait starts now
+    assert value(samples, "twilio_message_status_gauge", status="sent", sender=SENDER, channel="unknown") == 1
+    assert value(samples, "twilio_message_stuck", status="sent", sender=SENDER, channel="unknown") == 0
+    assert message(sid("SM", 2341), "sent", From=SENDER) == 200  # a label set of the new kind beside the old
+    assert value(scrape(), "twilio_message_callback_total", status="sent", sender=SENDER, channel="sms") == 1
     with te.store().connection() as conn:
         changed, = conn.execute("SELECT changed FROM item").fetchone()
         assert now <= changed <= time.time()
@@ -2829,7 +2870,7 @@ NOT_AN_ADDRESS = "Not a host:port address, e.g. 127.0.0.1:9464."
     ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:65536", NOT_AN_ADDRESS),
     ("TWILIO_EXPORTER_METRICS_BIND", "127.0.0.1:x", NOT_AN_ADDRESS),
     ("TWILIO_EXPORTER_LABELS", "sender,city", "'city' is not a label: choose from account, messaging_service, "
-                                              "sender, country."),
+                                              "sender, country, channel."),
     ("TWILIO_EXPORTER_LABEL_LIMIT", "0", "Not a whole number above 0."),
     ("TWILIO_EXPORTER_STUCK_SECONDS", "1h", "Not a whole number above 0."),
 ])

@@ -156,7 +156,7 @@ def state_path(raw):
 
 
 # The breakdown labels that TWILIO_EXPORTER_LABELS may choose, in the order the metrics carry them.
-LABEL_NAMES = ("account", "messaging_service", "sender", "country")
+LABEL_NAMES = ("account", "messaging_service", "sender", "country", "channel")
 AUTH_TOKENS = config("TWILIO_AUTH_TOKEN", "", comma_list)
 PUBLIC_URL = config("TWILIO_EXPORTER_PUBLIC_URL", "", lambda raw: raw and public_url(raw))
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -182,8 +182,8 @@ RETENTION_SECONDS = config("TWILIO_EXPORTER_RETENTION", "86400", positive_int)
 STUCK_SECONDS = config("TWILIO_EXPORTER_STUCK_SECONDS", "3600", positive_int)
 if STUCK_SECONDS >= RETENTION_SECONDS:
     raise ConfigError(f"Config 'TWILIO_EXPORTER_STUCK_SECONDS' ({STUCK_SECONDS}) must be shorter than "
-                      f"'TWILIO_EXPORTER_RETENTION' ({RETENTION_SECONDS}): an item is forgotten at the end of "
-                      "the retention, so it could never be seen stuck.")
+                      f"'TWILIO_EXPORTER_RETENTION' ({RETENTION_SECONDS}): an item is forgotten at the end "
+                      "of the retention, so it could never be seen stuck.")
 LOG_LEVEL = config("TWILIO_EXPORTER_LOG_LEVEL", "INFO", log_level)
 ACCOUNT_SID = config("TWILIO_ACCOUNT_SID", "", lambda raw: raw and account_sid(raw))
 API_KEY = config("TWILIO_API_KEY", "")
@@ -230,7 +230,7 @@ FOLD_BYTES = 1024 * 1024          # the most inbox read in one transaction
 INBOX_ROTATE_BYTES = 1024 * 1024  # a worker starts a new inbox file past this size; read ones are removed
 INBOX_MEMORY_SECONDS = 7 * 86400  # how long the store remembers an inbox file read to its end and removed
 PRUNE_INTERVAL_SECONDS = 60
-PRUNE_BATCH = 2000                # rows forgotten (or counted stuck) per transaction, so none holds the lock long
+PRUNE_BATCH = 2000                # rows forgotten (or counted stuck) a transaction: none holds the lock long
 STUCK_CHECK_SECONDS = 1           # how often a worker looks for items that became stuck
 TIDY_INTERVAL_SECONDS = 1         # SQLite's WAL holds about this long of writes at most before it is emptied
 CACHE_KIB = 2048                  # SQLite page cache per connection; a worker has two
@@ -439,6 +439,8 @@ LABEL_VALUE_PATTERN = re.compile(r"[\x20-\x7e]{1,64}")
 # Exactly one field per label: a value holding a tab would split the inbox line it is written to.
 LABEL_VALUES_PATTERN = re.compile("\t".join([f"(?:{LABEL_VALUE_PATTERN.pattern})?"] * len(LABEL_NAMES)))
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
+# The channel label's values, by the address scheme of From or To ("whatsapp:+1…"); none is "sms".
+CHANNELS = {scheme: scheme for scheme in ("whatsapp", "messenger", "rcs")}  # any other scheme: "other"
 
 
 class Callback(NamedTuple):
@@ -497,13 +499,21 @@ def callback_labels(kind, account, messaging_service, sender, to, to_country):
     """The label values of a callback from its source's fields: each chosen label that applies to the kind."""
     if not LABELS:
         return NO_LABELS
-    account_wanted, service_wanted, sender_wanted, country_wanted = wanted_labels(kind.name, LABELS)
+    account_wanted, service_wanted, sender_wanted, country_wanted, channel_wanted = wanted_labels(
+        kind.name, LABELS)
     return ((account or "unknown") if account_wanted else "",
             (messaging_service or "none") if service_wanted else "",
             (sender or "unknown") if sender_wanted else "",
             # The country where Twilio names it (calls do), else from the number.
             (to_country if COUNTRY_PATTERN.fullmatch(to_country)
-             else country_of(to) if len(to) <= 40 else "unknown") if country_wanted else "")
+             else country_of(to) if len(to) <= 40 else "unknown") if country_wanted else "",
+            channel_of(sender, to) if channel_wanted else "")
+
+
+def channel_of(sender, to):
+    """The channel of a message: the address scheme of its sender, else of its recipient ("sms" if none)."""
+    scheme, colon, _ = (sender if ":" in sender else to).partition(":")
+    return CHANNELS.get(scheme.lower(), "other") if colon else "sms"
 
 
 @lru_cache(maxsize=None)
@@ -560,16 +570,16 @@ def calling_codes():
 # upkeep thread. The SQL is shared; SQLiteStore and PostgresStore hold the few things that differ.
 
 # 1: release 0.1; 2: item.labels; 3: inbox.finished, the version in meta; 4: series; 5: columns;
-# 6: item.changed and item.stuck
+# 6: item.changed and item.stuck, series.channel
 SCHEMA_VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS item (           -- one message or call: its latest status and every status seen
     kind TEXT NOT NULL, sid TEXT NOT NULL,
     status TEXT NOT NULL,                   -- '': none yet, known by its facts alone
-    seen BIGINT NOT NULL,                   -- bit i set: status i of the kind's statuses (or fact, see FACT_BITS)
+    seen BIGINT NOT NULL,                   -- bit i set: the kind's status i was recorded (or a fact's)
     first_seen DOUBLE PRECISION NOT NULL,
     series BIGINT NOT NULL,                 -- its label set (series.id, 0: none), fixed by its first status
-    changed DOUBLE PRECISION NOT NULL,      -- when its latest status happened (an event's own time, else arrival)
+    changed DOUBLE PRECISION NOT NULL,      -- when its latest status happened (an event's time, else arrival)
     stuck SMALLINT NOT NULL DEFAULT 0,      -- 1: counted in twilio_<kind>_stuck
     PRIMARY KEY (kind, sid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_first_seen ON item (first_seen);
@@ -581,7 +591,8 @@ CREATE TABLE IF NOT EXISTS counter (        -- every exported value, moved in th
     PRIMARY KEY (name, label, series)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series (         -- each label set counted: a value, or '' where it has none
     id BIGINT PRIMARY KEY, account TEXT NOT NULL, messaging_service TEXT NOT NULL, sender TEXT NOT NULL,
-    country TEXT NOT NULL, UNIQUE (account, messaging_service, sender, country)) WITHOUT ROWID;
+    country TEXT NOT NULL, channel TEXT NOT NULL,
+    UNIQUE (account, messaging_service, sender, country, channel)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS label_value (    -- the values each label has had, held to its limit
     name TEXT NOT NULL, value TEXT NOT NULL,  -- value "other": the limit was reached (and logged)
     PRIMARY KEY (name, value)) WITHOUT ROWID;
@@ -594,6 +605,7 @@ CREATE TABLE IF NOT EXISTS poll (           -- one REST API operation: when it i
     errors BIGINT NOT NULL DEFAULT 0, payload TEXT) WITHOUT ROWID;
 """
 SERIES_MATCH = " AND ".join(f"{name} = ?" for name in LABEL_NAMES)  # the series columns are LABEL_NAMES
+SERIES_INSERT = f"INSERT INTO series (id, {', '.join(LABEL_NAMES)}) VALUES (?{', ?' * len(LABEL_NAMES)})"
 # The items at a status that should move on and not yet counted stuck. Its index holds only those, so
 # finding the ones that crossed STUCK_SECONDS costs what they number, not what the store tracks.
 WAITING = "stuck = 0 AND status IN ({})".format(", ".join(
@@ -899,7 +911,7 @@ def upgrade_to_columns(store, conn):
     for table in ("item_v4", "series_v4"):
         conn.execute(f"DROP TABLE {table}")
     store.make_tables(conn)  # the index on item, dropped with the old table
-    conn.executemany("INSERT INTO series VALUES (?, ?, ?, ?, ?)",
+    conn.executemany(SERIES_INSERT,
                      [(number, *label_set) for label_set, number in numbers.items() if number])
     moved = defaultdict(float)
     for name, label, value in counters:
@@ -917,15 +929,23 @@ def add_column(table, column, *statements):
     return run
 
 
-def add_status_times(store, conn):
-    """Version 6: when each item's latest status happened, unknown before, is taken as the upgrade's time.
+def add_status_times_and_channel(store, conn):
+    """Version 6: when each item's latest status happened, and the channel label of each label set.
 
-    So an item waits STUCK_SECONDS from the upgrade before it can count as stuck, and none is counted
-    stuck at once for a time the store never knew.
+    The time, unknown before, is taken as the upgrade's, so an item waits STUCK_SECONDS from it
+    before it can count as stuck: none is counted stuck at once for a time the store never knew.
+    Label sets had no channel; the series table is made anew, as its unique key gains the column.
     """
     add_column("item", "changed", "ALTER TABLE item ADD COLUMN changed DOUBLE PRECISION NOT NULL DEFAULT 0",
                "ALTER TABLE item ADD COLUMN stuck SMALLINT NOT NULL DEFAULT 0")(store, conn)
     conn.execute("UPDATE item SET changed = ? WHERE changed = 0", (time.time(),))
+    if not store.has_column(conn, "series", "channel"):
+        conn.execute("CREATE TABLE series_v5 AS SELECT * FROM series")
+        conn.execute("DROP TABLE series")
+        store.make_tables(conn)
+        conn.execute("INSERT INTO series SELECT id, account, messaging_service, sender, country, '' "
+                     "FROM series_v5")
+        conn.execute("DROP TABLE series_v5")
 
 
 # What brings a store of a version before up to each version; version 5's reads version 3's label sets too.
@@ -935,7 +955,7 @@ UPGRADES = {
                   "WHERE name = 'twilio_message_errors_total' ON CONFLICT DO NOTHING"),
     3: add_column("inbox", "finished", "ALTER TABLE inbox ADD COLUMN finished DOUBLE PRECISION"),
     5: upgrade_to_columns,
-    6: add_status_times,
+    6: add_status_times_and_channel,
 }
 
 
@@ -1031,7 +1051,7 @@ def series_number(store, conn, labels, label_values, numbered):
         else:
             number = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM series").fetchone()[0]
             numbered[counted] = number
-            conn.execute("INSERT INTO series VALUES (?, ?, ?, ?, ?)", (number, *counted))
+            conn.execute(SERIES_INSERT, (number, *counted))
     if counted == labels and counted in store.series:
         store.label_sets[labels] = number
     return number
@@ -1051,7 +1071,8 @@ def apply_callbacks(store, conn, callbacks):
         item = items.get((kind.name, sid))
         if item is None or not item[0] and status:  # new, or so far known by its facts alone
             series = series_number(store, conn, labels, label_values, numbered)
-            item = items[kind.name, sid] = [*item[:3], series, *item[4:]] if item else ["", 0, now, series, now, 0]
+            item = [*item[:3], series, *item[4:]] if item else ["", 0, now, series, now, 0]
+            items[kind.name, sid] = item
         fresh = 0 if facts is NO_FACTS else sum(b for b, value in zip(FACT_BITS, facts) if value) & ~item[1]
         if item[1] & bit or not (bit or fresh):
             bumps["twilio_webhook_duplicates_total", kind.name, 0] += 1
@@ -1081,7 +1102,7 @@ def count_facts(bumps, fresh, facts, series, label_values):
 
 
 def move_status(bumps, kind, item, status, now, error_code, label_values):
-    """Count a status new to its item, moving the item's gauge (and out of stuck) if it ranks above the latest."""
+    """Count a status new to its item; move its gauge (and out of stuck) if it ranks above the latest."""
     gauge, series = f"twilio_{kind.name}_status_gauge", item[3]
     if kind.ranks[status] > kind.ranks[item[0]]:
         if item[0]:
@@ -1135,11 +1156,11 @@ def select_in(conn, query, values, *parameters):
 # An inbox line is a format version, the Callback's fields and a CRC32 of all before it, tab-separated.
 # The lines of earlier releases are still read, so that an upgrade or a HUP reload counts what the
 # release before left in the inboxes: version 1 (release 0.1) had no version field and no labels,
-# version 2 no labels, version 3 no facts.
+# version 2 no labels, version 3 four labels (no channel) and no facts.
 LINE_VERSION = "4"
-# version 1's counted with one put in
-FIELDS_BY_VERSION = {"1": 7, "2": 7, "3": 7 + len(LABEL_NAMES),
-                     LINE_VERSION: 7 + len(LABEL_NAMES) + len(FACTS)}
+# How many label values and facts a line of each version holds, after its 7 other fields (version
+# 1's counted with one put in).
+LABELS_AND_FACTS = {"1": (0, 0), "2": (0, 0), "3": (4, 0), LINE_VERSION: (len(LABEL_NAMES), len(FACTS))}
 
 
 def inbox_line(callback):
@@ -1159,13 +1180,14 @@ def parse_inbox_line(line):
         fields = record.decode().split("\t")
         if len(fields) == 6:  # version 1
             fields.insert(0, "1")
-        if FIELDS_BY_VERSION.get(fields[0]) != len(fields):
+        labels, facts = LABELS_AND_FACTS.get(fields[0], (None, None))
+        if labels is None or 7 + labels + facts != len(fields):
             return None, (f"of a format this release does not read (version {fields[0][:8]!r}, "
                           f"{len(fields)} fields)")
         _, when, kind, *rest = fields
-        # the labels as one field, and the facts: none before versions 3 and 4
-        rest = (*rest[:4], tuple(rest[4:4 + len(LABEL_NAMES)]) or NO_LABELS,
-                tuple(rest[4 + len(LABEL_NAMES):]) or NO_FACTS)
+        # the labels and the facts as one field each; any an earlier version lacks are ""
+        rest = (*rest[:4], (*rest[4:4 + labels], *NO_LABELS[labels:]) if labels else NO_LABELS,
+                tuple(rest[4 + labels:]) or NO_FACTS)
         callback = new_callback(float(when), KINDS[kind], *rest)
     except (ValueError, KeyError) as error:  # UnicodeDecodeError is a ValueError
         return None, f"not countable ({type(error).__name__}: {str(error)[:80]})"
@@ -1407,10 +1429,10 @@ def prune(store, conn, now):
               "ORDER BY first_seen, kind, sid LIMIT ?")  # the same rows twice in one transaction
     window = (now - RETENTION_SECONDS, PRUNE_BATCH)
     with store.transaction(conn):
-        expired = conn.execute(f"SELECT kind, status, series, count(*), sum(stuck) FROM ({oldest}) AS expired "
-                               "GROUP BY kind, status, series", window).fetchall()
+        expired = conn.execute(f"SELECT kind, status, series, count(*), sum(stuck) FROM ({oldest}) "
+                               "AS expired GROUP BY kind, status, series", window).fetchall()
         bump(conn, {(f"twilio_{kind}_{name}", status, series): -count
-                    for kind, status, series, total, stuck in expired if status  # "": known by its facts alone
+                    for kind, status, series, total, stuck in expired if status  # "": known by facts alone
                     for name, count in (("status_gauge", total), ("stuck", stuck))})
         conn.execute(f"DELETE FROM item WHERE (kind, sid) IN (SELECT kind, sid FROM ({oldest}) AS expired)",
                      window)

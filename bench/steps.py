@@ -125,7 +125,7 @@ FLOOR = ("HMAC-SHA1 of the signed string, base64, compare_digest", "one write(2)
 
 
 def main():
-    """Time the steps without labels and with all four, print the table, and write it."""
+    """Time the steps without labels and with all five, print the table, and write it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20_000, help="callbacks per round")
     parser.add_argument("--results", type=Path, help="the Markdown file to write the table to")
@@ -133,14 +133,14 @@ def main():
     requests, labels = environs(args.count), te.LABELS
     te.LABELS = ()  # none, as when TWILIO_EXPORTER_LABELS is unset
     plain = steps(requests)
-    te.LABELS = labels  # all four
+    te.LABELS = labels  # all five
     labelled = steps(environs(args.count))
     rows = [f"| {step} | {mine:.1f} | {theirs:.1f} |" for (step, mine), (_, theirs) in zip(plain, labelled)]
     floor = [f"| {part} | {cost:.1f} |" for part, cost in floor_parts(requests)]
     report = "\n".join([
         f"{run.machine()}", "", f"µs of thread CPU time per callback, the least of {ROUNDS} rounds of "
         f"{len(requests):,} signed message callbacks", "",
-        "| step, in the order app() runs it: what it adds | no labels | all four labels |", "|---|---|---|",
+        "| step, in the order app() runs it: what it adds | no labels | all five labels |", "|---|---|---|",
         *rows, "",
         "What bench/floor.py adds to the ceiling, each part timed alone:", "",
         "| part of the floor | µs |", "|---|---|", *floor])

@@ -48,10 +48,11 @@ import json, sys
 panels = json.load(open("deploy/grafana-dashboard.json"))["panels"]
 def query(title):
     expr = next(panel["targets"][0]["expr"] for panel in panels if panel["title"] == title)
-    for variable in ("$account", "$messaging_service", "$sender", "$country"):
+    for variable in ("$account", "$messaging_service", "$sender", "$country", "$channel"):
         expr = expr.replace(variable, ".*")
     return expr.replace("$__rate_interval", "5m")
-on = {"sender=\"A\", country=\"US\"": (1, 1), "sender=\"B\", country=\"GB\"": (2, 0)}  # delivered, undelivered a minute
+on = {"sender=\"A\", country=\"US\", channel=\"whatsapp\"": (1, 1),  # delivered, undelivered a minute
+      "sender=\"B\", country=\"GB\", channel=\"sms\"": (2, 0)}
 def case(name, series, expected, hosts=("",)):
     """Each host (an instance label) exports the same cluster-wide series, as hosts over one PostgreSQL do."""
     inputs = [{"series": f"twilio_message_callback_total{{status=\"{status}\"{labels}{host}}}", "values": f"0+{per_minute}x20"}
@@ -72,12 +73,15 @@ tests = [case("breakdown labels off, one host", {"": (4, 1)}, off),
          case("breakdown labels off: one line each", {"": (4, 1)}, {
              "Delivery success rate by sender": [{"labels": "{}", "value": 0.8}],
              "Delivery success rate by destination country": [{"labels": "{}", "value": 0.8}],
+             "Delivery success rate by channel": [{"labels": "{}", "value": 0.8}],
              "Message failures by sender and error code (per minute)": [{"labels": "{error_code=\"30003\"}", "value": 1}]}),
          case("breakdown labels on: a line per value", {", " + labels: rates for labels, rates in on.items()}, {
              "Delivery success rate by sender": [{"labels": "{sender=\"A\"}", "value": 0.5},
                                                  {"labels": "{sender=\"B\"}", "value": 1}],
              "Delivery success rate by destination country": [{"labels": "{country=\"US\"}", "value": 0.5},
                                                               {"labels": "{country=\"GB\"}", "value": 1}],
+             "Delivery success rate by channel": [{"labels": "{channel=\"whatsapp\"}", "value": 0.5},
+                                                  {"labels": "{channel=\"sms\"}", "value": 1}],
              "Messages sent per hour by destination country, and a week before": [],  # none of these was "sent"
              "Message failures by destination country and error code (per minute)": [
                  {"labels": "{country=\"US\", error_code=\"30003\"}", "value": 1}]}),
