@@ -421,7 +421,9 @@ FACTS = {  # by the name an event's callback gives it under
         statuses=FINAL_STATUSES),
 }
 FACT_BITS = tuple(1 << (32 + index) for index in range(len(FACTS)))  # in item.seen, above the statuses'
-FACT_PATTERNS = tuple(re.compile(fact.pattern) for fact in FACTS.values())
+# Each kind's facts: (position in a Callback's facts, the fact, its pattern compiled).
+KIND_FACTS = {kind: tuple((at, fact, re.compile(fact.pattern)) for at, fact in enumerate(FACTS.values())
+                          if fact.kind == kind) for kind in KINDS}
 # The form fields of each kind's facts, None where it has none (no form has a field of that name).
 FORM_FACT_FIELDS = {kind: tuple(fact.kind == kind and fact.form_field or None for fact in FACTS.values())
                     for kind in KINDS}
@@ -490,9 +492,12 @@ def held_facts(kind, status, facts):
     """A value for each of FACTS: the kind's own, of a status it is taken from, held to its shape."""
     if len(facts) != len(FACTS):
         raise ValueError(f"{len(facts)} facts, not {len(FACTS)}")
-    return tuple((value if pattern.fullmatch(value) else fact.otherwise) if value and fact.kind == kind.name
-                 and (not fact.statuses or status in fact.statuses) else ""
-                 for fact, pattern, value in zip(FACTS.values(), FACT_PATTERNS, facts))
+    held = list(NO_FACTS)
+    for at, fact, pattern in KIND_FACTS[kind.name]:
+        value = facts[at]
+        if value and (not fact.statuses or status in fact.statuses):
+            held[at] = value if pattern.fullmatch(value) else fact.otherwise
+    return tuple(held)
 
 
 def callback_labels(kind, account, messaging_service, sender, to, to_country):
