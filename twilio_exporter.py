@@ -399,7 +399,7 @@ class Fact(NamedTuple):
 ANSWERED_BY = ("human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other",
                "fax", "unknown")
 OPT_OUT_TYPES = ("stop", "start", "help")
-FACTS = {  # by the name an event's callback gives it under
+FACTS = {  # by name; a Callback's facts hold a value for each, in this order
     "segments": Fact(
         "message", "twilio_message_segments_total", "Segments of the messages sent (Twilio bills by "
         "segment), each message's counted once.", "", r"[1-9]\d?|100", "", "NumSegments", "numberOfSegments",
@@ -1081,6 +1081,8 @@ def apply_callbacks(store, conn, callbacks):
         fresh = 0 if facts is NO_FACTS else sum(b for b, value in zip(FACT_BITS, facts) if value) & ~item[1]
         if item[1] & bit or not (bit or fresh):
             bumps["twilio_webhook_duplicates_total", kind.name, 0] += 1
+            if not fresh:
+                continue  # nothing new: the item stays as it is
         elif bit:
             move_status(bumps, kind, item, status, now, error_code, label_values)
             if status == kind.timed_status:
@@ -1912,13 +1914,12 @@ def kind_families(kind, rows, series):
 
 def fact_family(fact, counts, label_sets, names):
     """One fact's counter: its counts, and 0 for each value of a known vocabulary in every label set seen."""
-    family = CounterMetricFamily(fact.metric[:-len("_total")], fact.help, labels=[fact.label, *names][
-        not fact.label:])
+    own = [fact.label] if fact.label else []  # a fact without a label of its own is counted under ""
+    family = CounterMetricFamily(fact.metric[:-len("_total")], fact.help, labels=[*own, *names])
     counted = {key[1:]: value for key, value in counts.items() if key[0] == fact.metric}
-    known = [(value, *label_set) for value in fact.vocabulary or [""] * (not fact.label)
-             for label_set in label_sets]
-    for key in sorted(counted.keys() | set(known)):
-        family.add_metric(list(key[not fact.label:]), counted.get(key, 0))
+    known = {(value, *label_set) for value in (fact.vocabulary if own else [""]) for label_set in label_sets}
+    for key in sorted(counted.keys() | known):
+        family.add_metric(list(key[1 - len(own):]), counted.get(key, 0))
     return family
 
 
