@@ -3373,8 +3373,11 @@ def test_counts_are_exact_when_workers_are_sigkilled_with_event_batches_in_fligh
     inbound = [inbound_event(sid("SM", 5000 + number), optOutType="STOP" if number % 5 == 0 else "")
                for number in range(100)]
     inbound += [{**event, "id": event["id"][:-4] + "beef"} for event in inbound[::2]]  # retried with new ids
+    # queued two hours ago by their own time, and never sent: stuck once the upkeep looks
+    waiting = [message_event(sid("SM", 6000 + number), "queued", when=time.time() - 7200) for number in range(30)]
     batches = as_event_batches(traffic(messages=300, calls=100), size=4)
-    batches += [("/webhooks/events", inbound[start:start + 4]) for start in range(0, len(inbound), 4)]
+    batches += [("/webhooks/events", events[start:start + 4]) for events in (inbound, waiting)
+                for start in range(0, len(events), 4)]
     retried = batches + batches[::3]  # a third of the batches retried whole, as after a lost answer
     assert send_all(server.url, retried, during=killing_workers(server, killed)) == len(retried)
     samples = server.metrics()
@@ -3382,6 +3385,8 @@ def test_counts_are_exact_when_workers_are_sigkilled_with_event_batches_in_fligh
     assert_exact_counts(samples, 300, 100)
     assert value(samples, "twilio_inbound_messages_total") == 100
     assert value(samples, "twilio_message_opt_outs_total", type="stop") == 20
+    wait_for(lambda: value(server.metrics(), "twilio_message_stuck", status="queued") == 30)
+    assert value(server.metrics(), "twilio_message_status_gauge", status="queued") == 30
     assert value(samples, "twilio_webhook_duplicates_total", endpoint="message") >= 600
     assert value(samples, "twilio_webhook_requests_total", endpoint="events", code="200") >= len(batches)
 

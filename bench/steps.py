@@ -18,12 +18,12 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 WORK = tempfile.mkdtemp(prefix="twilio_exporter-steps-")
 os.environ.update(TWILIO_AUTH_TOKEN="bench-token", TWILIO_EXPORTER_DB=f"{WORK}/steps.sqlite3",
                   TWILIO_EXPORTER_LOG_LEVEL="WARNING", PROMETHEUS_MULTIPROC_DIR=f"{WORK}/metrics",
-                  TWILIO_EXPORTER_LABELS="account,messaging_service,sender,country")
+                  TWILIO_EXPORTER_LABELS="account,messaging_service,sender,country,channel")
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 import run  # noqa: E402  (bench/run.py: the callbacks, and the module imported with these settings)
 
