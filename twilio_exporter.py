@@ -490,10 +490,16 @@ def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_L
 
 def held_facts(kind, status, facts):
     """A value for each of FACTS: the kind's own, of a status it is taken from, held to its shape."""
+    return held_facts_of(kind.name, status, facts)
+
+
+@lru_cache(maxsize=4096)  # the same few recur; bounded, as a sender may send any values
+def held_facts_of(kind_name, status, facts):
+    """held_facts, by the kind's name (a Kind's own hash is slow)."""
     if len(facts) != len(FACTS):
         raise ValueError(f"{len(facts)} facts, not {len(FACTS)}")
     held = list(NO_FACTS)
-    for at, fact, pattern in KIND_FACTS[kind.name]:
+    for at, fact, pattern in KIND_FACTS[kind_name]:
         value = facts[at]
         if value and (not fact.statuses or status in fact.statuses):
             held[at] = value if pattern.fullmatch(value) else fact.otherwise
@@ -1078,7 +1084,7 @@ def apply_callbacks(store, conn, callbacks):
             series = series_number(store, conn, labels, label_values, numbered)
             item = [*item[:3], series, *item[4:]] if item else ["", 0, now, series, now, 0]
             items[kind.name, sid] = item
-        fresh = 0 if facts is NO_FACTS else sum(b for b, value in zip(FACT_BITS, facts) if value) & ~item[1]
+        fresh = 0 if facts is NO_FACTS else fact_bits(facts) & ~item[1]
         if item[1] & bit or not (bit or fresh):
             bumps["twilio_webhook_duplicates_total", kind.name, 0] += 1
             if not fresh:
@@ -1097,6 +1103,12 @@ def apply_callbacks(store, conn, callbacks):
                      "changed = excluded.changed, stuck = excluded.stuck",
                      [(kind, sid, *item) for (kind, sid), item in changed.items()])
     bump(conn, bumps)
+
+
+@lru_cache(maxsize=4096)
+def fact_bits(facts):
+    """The item.seen bits of the facts a callback carries."""
+    return sum(bit for bit, value in zip(FACT_BITS, facts) if value)
 
 
 def count_facts(bumps, fresh, facts, series, label_values):

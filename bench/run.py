@@ -60,7 +60,8 @@ def ensure_wrk():
 def callback_forms(messages, first, segments=True):
     """Each message's status callbacks as Twilio posts them, sent then delivered or undelivered: (number, form).
 
-    Without segments, they lack NumSegments, which the exporter counts once per message.
+    Without segments, NumSegments, which the exporter counts once per message, comes under a name it
+    does not read, of the same length: parsing and signing cost the same, and counting it is the difference.
     """
     for number in range(first, first + messages):
         message_sid = f"SM{number:032x}"
@@ -71,7 +72,7 @@ def callback_forms(messages, first, segments=True):
                            "MessagingServiceSid": f"MG{number % 3:032x}", "From": f"+1555765{number % 100:04d}",
                            "To": DESTINATIONS[number % 10].format(number % 10 ** 6), "ApiVersion": "2010-04-01",
                            "SmsStatus": fields["MessageStatus"], **fields,
-                           **({"NumSegments": str(1 + number % 3)} if segments else {})}
+                           ("NumSegments" if segments else "IgnoredSegs"): str(1 + number % 3)}
 
 
 def callbacks(messages, first, segments=True):
@@ -250,7 +251,7 @@ def throughput(args, main_lua, warm_lua, postgres, scripts):
             "exporter": ("twilio_exporter:app", ""),
             "labelled": ("twilio_exporter:app", ALL_LABELS),  # the exporter with all five labels
             "no country": ("twilio_exporter:app", NO_COUNTRY),  # and with the four that need no phonenumbers
-            "no segments": ("twilio_exporter:app", ""),  # callbacks without NumSegments: what a fact costs
+            "no segments": ("twilio_exporter:app", ""),  # NumSegments under a name not read: what a fact costs
             "postgresql": ("twilio_exporter:app", "")}  # over PostgreSQL on this machine
     rates, bad = {name: [] for name in runs}, dict.fromkeys(runs, 0)
     wal_bytes, lag = 0, 0
@@ -525,7 +526,8 @@ def main():
          "rounds: " + ", ".join(f"{drop:.2f}" for drop in no_country_drops)
          + f"; non-2xx or errors: {bad['no country']}"),
         ("ratio lost to counting segments (NumSegments)", f"{statistics.median(segments_drops):.2f}",
-         "rounds, against callbacks without it: " + ", ".join(f"{drop:.2f}" for drop in segments_drops)
+         "rounds, against the same callbacks with the field under a name not read: "
+         + ", ".join(f"{drop:.2f}" for drop in segments_drops)
          + f"; target <= 0.02; non-2xx or errors: {bad['no segments']}"),
         ("throughput ratio, PostgreSQL store on this machine", f"{statistics.median(postgres_ratios):.2f}",
          "rounds: " + ", ".join(f"{ratio:.2f}" for ratio in postgres_ratios)
