@@ -206,10 +206,10 @@ def clean_env(**settings):
             **settings}
 
 
-def record(kind, sid, status, now):
-    """Record one callback at a chosen time, as moving it in from an inbox would."""
+def record(kind, sid, status, now, **fields):
+    """Record one callback at a chosen time (an event's own), as moving it in from an inbox would."""
     with te.store().connection() as conn, te.store().transaction(conn):
-        te.apply_callbacks(te.store(), conn, [te.new_callback(now, kind, sid, status)])
+        te.apply_callbacks(te.store(), conn, [te.new_callback(now, kind, sid, status, **fields)])
 
 
 def parse_metrics(text):
@@ -2376,12 +2376,6 @@ def test_the_channel_comes_from_events_too_and_calls_have_none(labels):
 
 # --- stuck: items at a status that should move on, past TWILIO_EXPORTER_STUCK_SECONDS ---
 
-def record_at(when, kind, sid, status, **fields):
-    """Record one callback as if it happened at `when` (an event's own time)."""
-    with te.store().connection() as conn, te.store().transaction(conn):
-        te.apply_callbacks(te.store(), conn, [te.new_callback(when, te.KINDS[kind], sid, status, **fields)])
-
-
 def mark_stuck():
     """Run the upkeep job that counts the items that became stuck; return when it asks to run again."""
     with te.store().connection() as conn:
@@ -2397,15 +2391,15 @@ def stuck(samples, kind):
 def test_an_item_at_a_status_that_should_move_on_counts_as_stuck_once_past_the_stuck_time_from_that_status():
     assert te.STUCK_SECONDS == 3600
     now = time.time()
-    record_at(now - 3610, "message", sid("SM", 2300), "queued")
-    record_at(now - 3590, "message", sid("SM", 2301), "queued")  # not yet
-    record_at(now - 7200, "message", sid("SM", 2302), "accepted")
-    record_at(now - 100, "message", sid("SM", 2302), "sent")  # changed since: the clock starts again
-    record_at(now - 7200, "message", sid("SM", 2303), "sent")
-    record_at(now - 3610, "message", sid("SM", 2303), "queued")  # arrived late, an earlier status: no change
-    record_at(now - 86400 + 100, "message", sid("SM", 2304), "scheduled")  # may wait days by design
-    record_at(now - 7200, "call", sid("CA", 2300), "ringing")
-    record_at(now - 7200, "call", sid("CA", 2301), "in-progress")  # a call may last hours
+    record(te.KINDS["message"], sid("SM", 2300), "queued", now - 3610)
+    record(te.KINDS["message"], sid("SM", 2301), "queued", now - 3590)  # not yet
+    record(te.KINDS["message"], sid("SM", 2302), "accepted", now - 7200)
+    record(te.KINDS["message"], sid("SM", 2302), "sent", now - 100)  # changed since: the clock starts again
+    record(te.KINDS["message"], sid("SM", 2303), "sent", now - 7200)
+    record(te.KINDS["message"], sid("SM", 2303), "queued", now - 3610)  # arrived late, an earlier status: no change
+    record(te.KINDS["message"], sid("SM", 2304), "scheduled", now - 86400 + 100)  # may wait days by design
+    record(te.KINDS["call"], sid("CA", 2300), "ringing", now - 7200)
+    record(te.KINDS["call"], sid("CA", 2301), "in-progress", now - 7200)  # a call may last hours
     assert mark_stuck() == 1  # unless this worker's upkeep thread counted them first
     samples = scrape()
     assert stuck(samples, "message") == {"accepted": 0, "queued": 1, "sending": 0, "sent": 1}
@@ -2418,7 +2412,7 @@ def test_an_item_at_a_status_that_should_move_on_counts_as_stuck_once_past_the_s
 def test_a_status_change_or_pruning_takes_a_stuck_item_out(monkeypatch):
     now = time.time()
     for number in range(3):
-        record_at(now - 4000, "message", sid("SM", 2310 + number), "sent")
+        record(te.KINDS["message"], sid("SM", 2310 + number), "sent", now - 4000)
     mark_stuck()
     assert stuck(scrape(), "message")["sent"] == 3
     assert message(sid("SM", 2310), "delivered") == 200
@@ -2434,8 +2428,8 @@ def test_a_status_change_or_pruning_takes_a_stuck_item_out(monkeypatch):
 
 def test_stuck_items_carry_the_breakdown_labels_of_their_message(labels):
     labels("sender")
-    record_at(time.time() - 4000, "message", sid("SM", 2320), "sent", labels=("", "", SENDER, "", ""))
-    record_at(time.time(), "message", sid("SM", 2321), "sent", labels=("", "", OTHER_SENDER, "", ""))
+    record(te.KINDS["message"], sid("SM", 2320), "sent", time.time() - 4000, labels=("", "", SENDER, "", ""))
+    record(te.KINDS["message"], sid("SM", 2321), "sent", time.time(), labels=("", "", OTHER_SENDER, "", ""))
     mark_stuck()
     samples = scrape()
     assert value(samples, "twilio_message_stuck", status="sent", sender=SENDER) == 1
@@ -2444,7 +2438,7 @@ def test_stuck_items_carry_the_breakdown_labels_of_their_message(labels):
 
 def test_the_upkeep_thread_shows_a_stuck_item_without_a_scrape_and_looks_again_every_second():
     assert te.STUCK_CHECK_SECONDS <= 5  # the contract: at most 5 s after an item becomes stuck
-    record_at(time.time() - 3600 + 2, "call", sid("CA", 2330), "ringing")  # stuck 2 s from now
+    record(te.KINDS["call"], sid("CA", 2330), "ringing", time.time() - 3600 + 2)  # stuck 2 s from now
     te.store().start()
     with te.store().connection() as conn:
         wait_for(lambda: conn.execute("SELECT stuck FROM item").fetchone() == (1,), seconds=15)
@@ -2464,7 +2458,7 @@ def test_a_store_of_version_5_is_upgraded_its_items_wait_the_stuck_time_from_the
         labels):
     labels("sender", "channel")
     now = time.time()
-    record_at(now - 86400 + 600, "message", sid("SM", 2340), "sent",  # within retention, long since sent
+    record(te.KINDS["message"], sid("SM", 2340), "sent", now - 86400 + 600,  # within retention, long since sent
               labels=("", "", SENDER, "", ""))
     target = te.store().target
     with te.store().connection() as conn, te.store().transaction(conn):  # as version 5 left it
