@@ -2361,7 +2361,14 @@ def test_the_channel_is_the_address_scheme_of_from_else_of_to_in_a_fixed_vocabul
     labels("channel")
     assert message(sid("SM", 2400), "sent", From=sender, To=to) == 200
     assert series_of(scrape(), "twilio_message_callback_total")[(("channel", channel), ("status", "sent"))] == 1
-    assert channel in ("sms", "whatsapp", "messenger", "rcs", "other")
+
+
+@pytest.mark.docs
+def test_the_channel_vocabulary_is_exactly_the_five_values_the_readme_lists():
+    vocabulary = {*te.CHANNELS.values(), "sms", "other"}
+    assert vocabulary == {"sms", "whatsapp", "messenger", "rcs", "other"}
+    row = next(line for line in (HERE / "README.md").read_text().splitlines() if line.startswith("| `channel` |"))
+    assert set(re.findall(r"`(\w+)`", row.split("|")[2].split(":")[0])) == vocabulary
 
 
 def test_the_channel_comes_from_events_too_and_calls_have_none(labels):
