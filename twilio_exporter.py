@@ -1903,7 +1903,7 @@ def kind_families(kind, rows, series):
                               "one that should move on, has not changed for TWILIO_EXPORTER_STUCK_SECONDS.",
                               labels=["status", *names])
     total = callbacks.name + "_total"  # the family's name lacks it
-    facts = [fact for fact in FACTS.values() if fact.kind == kind.name]
+    facts = [fact for _, fact, _ in KIND_FACTS[kind.name]]
     counts = labelled(rows, series, (total, gauge.name, stuck.name, *(fact.metric for fact in facts)), names)
     # Every status of every label set seen, so that ratios work from a new sender's first callback.
     label_sets = sorted({key[2:] for key in counts if key[0] in (total, gauge.name)}) if names else [()]
