@@ -57,8 +57,11 @@ except ImportError:  # the module used without gunicorn (its command line, a tes
     AppImportError = Exception
 
 
-class ConfigError(ValueError, AppImportError):
-    """A setting has a value the exporter cannot run with."""
+class ConfigError(ValueError, RuntimeError, AppImportError):
+    """A setting has a value the exporter cannot run with.
+
+    gunicorn's master, importing the app first (--preload), prints a RuntimeError as one line and exits 1.
+    """
 
 
 def config(name, default, parse=str):
@@ -277,7 +280,7 @@ def process_group_alive(group):
 
 # prometheus_client picks its value class when first imported, so the folder must be set first:
 # as configured, else systemd's RuntimeDirectory=, else a private one. Without it (the file copied
-# alone and run as `gunicorn -w 4 twilio_exporter:app`), every worker would count on its own.
+# alone and run as `gunicorn --preload -w 4 twilio_exporter:app`), every worker would count on its own.
 # gunicorn.conf.py runs this in the master too, so its workers inherit the folder it wipes.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = (os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
