@@ -3772,6 +3772,28 @@ def worker_resources(server):
     return resources
 
 
+# Eight threads allocating at once after the module is imported, then glibc's count of its arenas.
+ARENAS_AFTER_THREADS = """
+import ctypes, sys, threading
+import twilio_exporter
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+threads = [threading.Thread(target=lambda: [libc.free(libc.malloc(4096)) for _ in range(1000)]) for _ in range(8)]
+[thread.start() for thread in threads]
+[thread.join() for thread in threads]
+libc.malloc_stats()  # to stderr: an "Arena N:" paragraph for each
+"""
+
+
+@pytest.mark.parametrize("arena_max, arenas", [(None, 1), ("4", 4)])
+def test_a_worker_holds_glibc_to_one_malloc_arena_unless_malloc_arena_max_says_otherwise(arena_max, arenas, tmp_path):
+    process = subprocess.run([sys.executable, "-c", ARENAS_AFTER_THREADS], cwd=HERE, capture_output=True, text=True,
+                             env=clean_env(TWILIO_EXPORTER_DB=str(tmp_path / "s.sqlite3"), TMPDIR=str(tmp_path),
+                                           **({"MALLOC_ARENA_MAX": arena_max} if arena_max else {})), timeout=60)
+    assert process.returncode == 0, process.stderr
+    assert re.findall(r"^Arena \d+:", process.stderr, re.M) == [f"Arena {number}:" for number in range(arenas)]
+
+
 @pytest.mark.server
 def test_rss_and_open_files_stay_flat_over_twenty_eight_thousand_callbacks_after_the_warm_up(gunicorn):
     server = gunicorn()

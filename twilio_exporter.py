@@ -16,6 +16,7 @@ use prometheus_client's multiprocess files.
 """
 import argparse
 import base64
+import ctypes
 import fcntl
 import glob
 import hashlib
@@ -245,6 +246,11 @@ if not log.handlers:
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     log.addHandler(_handler)
 log.setLevel(LOG_LEVEL)
+if "MALLOC_ARENA_MAX" not in os.environ:  # the operator's choice stands
+    # glibc gives a thread an arena of its own, up to 8 per core, and memory freed in one stays there, so
+    # a worker's threads would each hold some. Python's lock mostly serialises their allocations anyway.
+    with suppress(OSError, AttributeError):  # not glibc (musl, macOS): nothing to limit
+        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX: one arena for the process
 
 
 def private_metrics_dir():
