@@ -2039,17 +2039,22 @@ def test_a_call_takes_twilios_to_country_and_has_no_messaging_service_label(labe
     assert value(samples, "twilio_call_status_gauge", status="completed", sender=SENDER, country="US") == 1
 
 
-def test_events_carry_the_same_labels_as_callbacks(labels):
+def test_events_carry_the_same_labels_and_facts_as_callbacks(labels):
     labels("account", "messaging_service", "sender", "country")
     parameters = {"CallStatus": "completed", "From": SENDER, "To": "+14155550100", "ToCountry": "CA",
-                  "AccountSid": ACCOUNT}
-    assert signed_events([message_event(sid("SM", 1407), "sent", messagingServiceSid=SERVICE, to="+447700900123"),
+                  "AccountSid": ACCOUNT, "AnsweredBy": "human", "SipResponseCode": "200"}
+    # an outbound message's country is its recipient's, whatever else the event carries
+    assert signed_events([message_event(sid("SM", 1407), "sent", messagingServiceSid=SERVICE, to="+447700900123",
+                                        fromCountry="IE", numberOfSegments=2),
                           call_event(sid("CA", 1407), "completed", parameters)])[0] == 200
     samples = scrape()
-    assert value(samples, "twilio_message_callback_total", status="sent", account=ACCOUNT, messaging_service=SERVICE,
-                 sender="+11234567890", country="GB") == 1
-    assert value(samples, "twilio_call_callback_total", status="completed", account=ACCOUNT, sender=SENDER,
-                 country="CA") == 1
+    message_labels = {"account": ACCOUNT, "messaging_service": SERVICE, "sender": "+11234567890", "country": "GB"}
+    assert value(samples, "twilio_message_callback_total", status="sent", **message_labels) == 1
+    assert value(samples, "twilio_message_segments_total", **message_labels) == 2
+    call_labels = {"account": ACCOUNT, "sender": SENDER, "country": "CA"}
+    assert value(samples, "twilio_call_callback_total", status="completed", **call_labels) == 1
+    assert value(samples, "twilio_call_answered_by_total", answered_by="human", **call_labels) == 1
+    assert value(samples, "twilio_call_sip_responses_total", code="200", **call_labels) == 1
 
 
 @pytest.mark.stores
@@ -2350,6 +2355,7 @@ def test_a_store_of_a_later_release_is_refused_naming_both_versions_and_left_as_
     ("+14155550100", "WhatsApp:+447700900123", "whatsapp"),  # From has no scheme: To's
     ("messenger:1234567890", "messenger:987", "messenger"),
     ("rcs:brand_agent", "+447700900123", "rcs"),
+    ("rcs:brand:agent", "+447700900123", "rcs"),  # the scheme ends at the first colon
     ("+14155550100", "+447700900123", "sms"),
     ("12345", "+447700900123", "sms"),  # a short code
     ("MyBrand", "+447700900123", "sms"),  # an alphanumeric sender ID
@@ -2544,6 +2550,16 @@ def test_who_answered_counts_each_call_once_from_the_first_callback_that_carries
         for answered in te.ANSWERED_BY}
 
 
+def test_a_chosen_label_whose_field_a_callback_lacks_counts_as_unknown_and_a_missing_service_as_none(labels):
+    labels("account", "messaging_service", "sender")
+    assert voice(sid("CA", 2005), "completed") == 200
+    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 2005), "MessageStatus": "sent"})[0] == 200
+    samples = scrape()
+    assert value(samples, "twilio_call_callback_total", status="completed", account="unknown", sender="unknown") == 1
+    assert value(samples, "twilio_message_callback_total", status="sent", account="unknown", messaging_service="none",
+                 sender="unknown") == 1
+
+
 @pytest.mark.stores
 def test_an_asynchronous_amd_result_without_a_status_is_answered_200_and_counts_who_answered_only(labels):
     labels("sender")
@@ -2562,6 +2578,7 @@ def test_an_asynchronous_amd_result_without_a_status_is_answered_200_and_counts_
     assert value(samples, "twilio_call_callback_total", status="completed", sender=SENDER) == 1
     assert value(samples, "twilio_call_status_gauge", status="completed", sender=SENDER) == 1
     assert value(samples, "twilio_call_answered_by_total", answered_by="machine_start", sender=SENDER) == 0
+    assert json.loads(call("/health")[2])["tracked_calls"] == 1  # it had no status to move out of
     assert signed_post("/webhooks/call", {"CallSid": sid("CA", 2011), "AnsweredBy": ""})[0] == 400
     assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 2011), "NumSegments": "2"})[0] == 400
 
@@ -2603,7 +2620,9 @@ def test_sip_response_codes_stop_growing_at_100_values_and_the_next_counts_as_ot
 def test_an_inbound_message_counts_once_per_sid_though_a_retry_carries_a_new_event_id_and_its_opt_out_by_type():
     stop = inbound_event(sid("SM", 2200), optOutType="STOP")
     retry = {**stop, "id": "EZ" + "9" * 32}
-    assert signed_events([stop, inbound_event(sid("SM", 2201)), inbound_event(sid("SM", 2202), optOutType="HELP"),
+    # any status an inbound event carries is not one of ours
+    assert signed_events([stop, inbound_event(sid("SM", 2201), messageStatus="RECEIVED"),
+                          inbound_event(sid("SM", 2202), optOutType="HELP"),
                           inbound_event(sid("SM", 2203), optOutType="UNSUBSCRIBE")])[0] == 200
     assert signed_events([retry])[0] == 200
     samples = scrape()
