@@ -1468,13 +1468,16 @@ DOCUMENTED_STEPS = [("message", earlier, later) for earlier, later in [
 
 @pytest.mark.stores
 @pytest.mark.parametrize("kind, earlier, later", DOCUMENTED_STEPS)
-def test_a_later_status_arriving_first_is_not_replaced_by_the_earlier_one(kind, earlier, later):
+def test_a_later_status_arriving_first_is_not_replaced_by_the_earlier_one_which_still_counts(kind, earlier, later):
     post = message if kind == "message" else voice
     post(sid("XX", 950), later)
+    post(sid("XX", 950), later)  # and its retry
     post(sid("XX", 950), earlier)
     samples = scrape()
     assert value(samples, f"twilio_{kind}_status_gauge", status=later) == 1
     assert value(samples, f"twilio_{kind}_status_gauge", status=earlier) == 0
+    assert value(samples, f"twilio_{kind}_callback_total", status=earlier) == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint=kind) == 1
 
 
 @pytest.mark.stores
@@ -2580,7 +2583,19 @@ def test_an_asynchronous_amd_result_without_a_status_is_answered_200_and_counts_
     assert value(samples, "twilio_call_answered_by_total", answered_by="machine_start", sender=SENDER) == 0
     assert json.loads(call("/health")[2])["tracked_calls"] == 1  # it had no status to move out of
     assert signed_post("/webhooks/call", {"CallSid": sid("CA", 2011), "AnsweredBy": ""})[0] == 400
-    assert signed_post("/webhooks/message", {"MessageSid": sid("SM", 2011), "NumSegments": "2"})[0] == 400
+    code, _, body = signed_post("/webhooks/message", {"MessageSid": sid("SM", 2011), "NumSegments": "2"})
+    assert code == 400 and json.loads(body)["reason"].endswith(  # segments are taken from a status callback only
+        f"a message callback without a status carries nothing counted ({sid('SM', 2011)})")
+
+
+@pytest.mark.stores
+def test_a_retry_that_carries_a_fact_for_the_first_time_counts_the_fact_and_a_duplicate():
+    assert voice(sid("CA", 2050), "completed") == 200
+    assert voice(sid("CA", 2050), "completed", AnsweredBy="human") == 200  # the same status from another source
+    samples = scrape()
+    assert value(samples, "twilio_call_callback_total", status="completed") == 1
+    assert value(samples, "twilio_webhook_duplicates_total", endpoint="call") == 1
+    assert value(samples, "twilio_call_answered_by_total", answered_by="human") == 1
 
 
 @pytest.mark.stores
