@@ -2424,6 +2424,23 @@ def test_an_item_at_a_status_that_should_move_on_counts_as_stuck_once_past_the_s
     assert stuck(scrape(), "message")["queued"] == 1  # counted once
 
 
+def test_stuck_items_are_counted_a_batch_at_a_time_and_the_next_look_comes_at_once_while_whole_batches_cross(
+        tmp_path):
+    store = te.make_store(str(tmp_path / "batches.sqlite3"))  # no upkeep thread to count them first
+    conn = store.open()
+    old = time.time() - te.STUCK_SECONDS - 10
+    with store.transaction(conn):
+        te.apply_callbacks(store, conn, [te.new_callback(old, te.KINDS["message"], sid("SM", 10 ** 6 + number), "sent")
+                                         for number in range(te.PRUNE_BATCH + 1)])
+    assert te.PRUNE_BATCH == 2000
+    assert te.mark_stuck(store, conn) == 0  # a whole batch crossed: more may wait
+    assert conn.execute("SELECT sum(value) FROM counter WHERE name = 'twilio_message_stuck'").fetchone() == (2000,)
+    assert te.mark_stuck(store, conn) == te.STUCK_CHECK_SECONDS
+    assert conn.execute("SELECT sum(value) FROM counter WHERE name = 'twilio_message_stuck'").fetchone() == (2001,)
+    conn.close()
+    store.close()
+
+
 @pytest.mark.stores
 def test_a_status_change_or_pruning_takes_a_stuck_item_out(monkeypatch):
     now = time.time()
