@@ -480,7 +480,7 @@ def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_L
         log.warning("unknown %s status %.64r for %s, counted as status=\"unknown\"", kind.name, status, sid)
         status = "unknown"
     if facts is not NO_FACTS:
-        facts = held_facts(kind, status, facts) if any(facts) else NO_FACTS
+        facts = held_facts(kind.name, status, facts) if any(facts) else NO_FACTS
         if not (status or any(facts)):
             raise ValueError(f"a {kind.name} callback without a status carries nothing counted ({sid})")
     if status in kind.error_statuses:
@@ -497,14 +497,9 @@ def new_callback(when, kind, sid, status, error_code="", seconds="", labels=NO_L
     return Callback(when, kind, sid, status, error_code, seconds, labels, facts)
 
 
-def held_facts(kind, status, facts):
-    """A value for each of FACTS: the kind's own, of a status it is taken from, held to its shape."""
-    return held_facts_of(kind.name, status, facts)
-
-
 @lru_cache(maxsize=4096)  # the same few recur; bounded, as a sender may send any values
-def held_facts_of(kind_name, status, facts):
-    """held_facts, by the kind's name (a Kind's own hash is slow)."""
+def held_facts(kind_name, status, facts):  # by the kind's name: a Kind's own hash is slow
+    """A value for each of FACTS: the kind's own, of a status it is taken from, held to its shape."""
     if len(facts) != len(FACTS):
         raise ValueError(f"{len(facts)} facts, not {len(FACTS)}")
     held = list(NO_FACTS)
